@@ -1,0 +1,2 @@
+export * from './src/platforms';
+export * from './src/text-length';

@@ -1,0 +1,111 @@
+import type { Platform, PlatformRules } from '../../domain';
+
+/**
+ * The platform adapter port: one folder per platform under `libs/platforms/src/<platform>/`
+ * with the same shape (rules as data from the domain, request building, error
+ * classification, and a test against a local server that answers as the platform's
+ * documented API does). The publisher drives a thread segment by segment through
+ * `publishSegment`, recording each result before the next (see `publishThread`).
+ */
+
+/** A connected account with its credentials decrypted, only ever held in memory. */
+export interface PlatformAccount {
+  id: string;
+  platform: Platform;
+  name: string;
+  credentials: Record<string, string>;
+  /** Another host of the same API (self-hosted Mastodon or PDS, a local test server). */
+  base_url?: string;
+}
+
+export interface LoadedMedia {
+  bytes: Buffer;
+  /** Sniffed from the bytes, not taken from the URL. */
+  mime: string;
+}
+
+export interface MediaAttachment {
+  kind: 'image' | 'video';
+  url: string;
+  alt_text?: string;
+  thumbnail_url?: string;
+  /** Downloads the bytes (size-capped, private addresses refused unless allowed); cached after the first call. */
+  load(): Promise<LoadedMedia>;
+}
+
+/**
+ * What the platform gave back for one published segment. `ref` carries what a later
+ * segment needs to thread onto this one (Bluesky `{uri, cid}`, Slack `ts`, ...);
+ * it is recorded in `SegmentPublished` so a resumed thread can continue from it.
+ */
+export interface SegmentRef {
+  post_id: string;
+  post_url: string;
+  ref?: Record<string, string>;
+}
+
+export interface SegmentRequest {
+  account: PlatformAccount;
+  /** Final text for this platform: override applied, `(i/n)` counter added where the strategy wants it. */
+  text: string;
+  media: MediaAttachment[];
+  /** 0 is the main post. */
+  index: number;
+  total: number;
+  /** The first segment's ref (thread root / post commented on); undefined for index 0. */
+  root?: SegmentRef;
+  /** The previous segment's ref; undefined for index 0. */
+  parent?: SegmentRef;
+  /**
+   * Stable across retries and redeliveries of the same segment of the same publish
+   * request: `<publish_id>:<platform>:<index>`. Platforms with idempotent writes use it
+   * (Bluesky record key, Mastodon `Idempotency-Key`).
+   */
+  idempotencyKey: string;
+  /** `platform_settings[platform]` of the post, already validated against the rules. */
+  settings: Record<string, unknown>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Classification of a failure:
+ * - `auth`: token expired or revoked; not retryable; the message says to reconnect.
+ * - `rate_limited`: retry after `retryAfterMs`.
+ * - `transient`: network error, 5xx; retry with backoff.
+ * - `rejected`: the platform refused the content; not retryable; the platform's reason.
+ * - `unknown_outcome`: the request may have reached the platform; see PLATFORMS.md.
+ */
+export type PlatformErrorKind = 'auth' | 'rate_limited' | 'transient' | 'rejected' | 'unknown_outcome';
+
+export class PlatformError extends Error {
+  constructor(
+    readonly kind: PlatformErrorKind,
+    message: string,
+    readonly details: { status?: number; retryAfterMs?: number; platformCode?: string } = {},
+  ) {
+    super(message);
+    this.name = 'PlatformError';
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'rate_limited' || this.kind === 'transient';
+  }
+}
+
+export interface PlatformAdapter {
+  readonly platform: Platform;
+  readonly rules: PlatformRules;
+  /**
+   * Problems the platform would refuse, found before any request (beyond the
+   * domain's length and media rules, e.g. YouTube needs a title). Empty when fine.
+   */
+  check?(request: Omit<SegmentRequest, 'account' | 'idempotencyKey' | 'signal'>): string[];
+  /** Publishes one segment, threaded onto `parent`/`root` as the platform's strategy says. */
+  publishSegment(request: SegmentRequest): Promise<SegmentRef>;
+  /**
+   * After an `unknown_outcome`: looks on the platform for the segment (recent posts of
+   * the account with the same text). `null` when it is certainly not there; throws
+   * when it cannot be known.
+   */
+  findPublished?(request: SegmentRequest): Promise<SegmentRef | null>;
+}
