@@ -1,0 +1,70 @@
+import type { Platform } from '../platforms';
+
+/** What a client writes: the content of a post, apart from its schedule. */
+
+export interface PostImage {
+  url: string;
+  alt_text?: string | null;
+}
+
+export interface PostVideo {
+  url: string;
+  thumbnail_url?: string | null;
+}
+
+export interface PostMedia {
+  images: PostImage[];
+  video: PostVideo | null;
+}
+
+export interface Segment {
+  content: string;
+  media_urls?: string[];
+}
+
+export interface PostContent {
+  content: string;
+  platforms: Platform[];
+  media: PostMedia | null;
+  /** Replies after the main post; null when the post is not a thread. */
+  segments: Segment[] | null;
+  tags: string[];
+  platform_overrides: Partial<Record<Platform, string>>;
+  platform_settings: Partial<Record<Platform, Record<string, unknown>>>;
+  /** IANA zone in which a wall-clock `scheduled_for` is read. */
+  timezone: string;
+  /** Specific connected accounts to publish through; null means the workspace's account per platform. */
+  accounts: string[] | null;
+}
+
+export const CONTENT_FIELDS: readonly (keyof PostContent)[] = [
+  'content',
+  'platforms',
+  'media',
+  'segments',
+  'tags',
+  'platform_overrides',
+  'platform_settings',
+  'timezone',
+  'accounts',
+];
+
+export const MAX_SEGMENTS = 24;
+export const MAX_SEGMENT_LENGTH = 5000;
+export const MAX_IMAGES = 4;
+export const MAX_SCHEDULE_AHEAD_DAYS = 365;
+
+export type PostStatus = 'draft' | 'scheduled' | 'publishing' | 'published' | 'failed';
+export const POST_STATUSES: readonly PostStatus[] = ['draft', 'scheduled', 'publishing', 'published', 'failed'];
+
+/** Who asked for a publish: a client, the scheduler at `scheduled_for`, or a retry of failed platforms. */
+export type PublishTrigger = 'api' | 'schedule' | 'retry';
+
+export interface PublishTarget {
+  platform: Platform;
+  /** Connected account chosen when publishing was requested; null when the workspace has none. */
+  account_id: string | null;
+}
+
+/** Why a platform failed, as the publisher classified it. */
+export type FailureCode = 'auth' | 'rate_limited' | 'transient' | 'rejected' | 'outcome_unknown' | 'no_account' | 'invalid';

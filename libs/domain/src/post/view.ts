@@ -1,0 +1,81 @@
+import type { Platform } from '../platforms';
+import type { PostMedia, PostStatus, Segment } from './post';
+import { PostState, statusOf } from './state';
+
+export interface PlatformResultView {
+  success: boolean;
+  post_id: string | null;
+  post_url: string | null;
+  error?: string;
+  /** Every published segment of a thread, in order (present for threads only). */
+  segments?: { post_id: string; post_url: string }[];
+  attempts: number;
+  published_at?: string;
+}
+
+/** The Post object of the HTTP contract (`seeds/000` plus our additions). */
+export interface PostView {
+  id: string;
+  content: string;
+  platforms: Platform[];
+  status: PostStatus;
+  scheduled_for: string | null;
+  timezone: string;
+  media: PostMedia | null;
+  segments: Segment[] | null;
+  tags: string[];
+  platform_overrides: Partial<Record<Platform, string>>;
+  platform_settings: Partial<Record<Platform, Record<string, unknown>>>;
+  accounts: string[] | null;
+  platform_results: Partial<Record<Platform, PlatformResultView>> | null;
+  created_at: string;
+  updated_at: string;
+  published_at: string | null;
+}
+
+/**
+ * Results of finished platforms only: a platform still publishing has no entry, so a
+ * client that reads `platform_results[p].success` never sees a half-made answer.
+ */
+function platformResults(state: PostState): PostView['platform_results'] {
+  const results: Partial<Record<Platform, PlatformResultView>> = {};
+  const isThread = (state.segments?.length ?? 0) > 0;
+  for (const platform of state.platforms) {
+    const progress = state.progress[platform];
+    const outcome = progress?.outcome;
+    if (!progress || !outcome) continue;
+    const segments = isThread ? progress.segments.filter(Boolean).map((s) => ({ post_id: s.post_id, post_url: s.post_url })) : undefined;
+    results[platform] = outcome.success
+      ? { success: true, post_id: outcome.post_id, post_url: outcome.post_url, ...(segments ? { segments } : {}), attempts: outcome.attempts, published_at: outcome.published_at }
+      : {
+          success: false,
+          post_id: progress.segments[0]?.post_id ?? null,
+          post_url: progress.segments[0]?.post_url ?? null,
+          error: outcome.error,
+          ...(segments && segments.length > 0 ? { segments } : {}),
+          attempts: outcome.attempts,
+        };
+  }
+  return Object.keys(results).length > 0 ? results : null;
+}
+
+export function postView(state: PostState): PostView {
+  return {
+    id: state.id,
+    content: state.content,
+    platforms: state.platforms,
+    status: statusOf(state),
+    scheduled_for: state.scheduled_for,
+    timezone: state.timezone,
+    media: state.media,
+    segments: state.segments,
+    tags: state.tags,
+    platform_overrides: state.platform_overrides,
+    platform_settings: state.platform_settings,
+    accounts: state.accounts,
+    platform_results: platformResults(state),
+    created_at: state.created_at,
+    updated_at: state.updated_at,
+    published_at: state.published_at,
+  };
+}
