@@ -1,0 +1,2 @@
+export * from './src/tokens';
+export * from './src/request-context';

@@ -1,0 +1,18 @@
+/**
+ * Nest injection tokens shared by the feature modules and the composition root
+ * (`libs/runtime`). Each token stands for a port; the runtime binds the adapter that the
+ * environment chose (embedded SQLite / in-process, or EventStoreDB / MongoDB / NATS).
+ */
+export const EVENT_STORE = Symbol('EventStore');
+export const POST_READ_MODEL = Symbol('PostReadModel');
+export const JOB_QUEUE = Symbol('JobQueue');
+export const WORKSPACES = Symbol('Workspaces');
+export const ACCOUNTS = Symbol('Accounts');
+export const WEBHOOKS = Symbol('Webhooks');
+export const IDEMPOTENCY_KEYS = Symbol('IdempotencyKeys');
+export const RATE_LIMITER = Symbol('RateLimiter');
+/** `() => Date`: the only clock; domain code gets time passed in. */
+export const CLOCK = Symbol('Clock');
+export const CONFIG = Symbol('Config');
+
+export type Clock = () => Date;
