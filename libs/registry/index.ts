@@ -1,0 +1,10 @@
+export * from './src/errors';
+export * from './src/storage';
+export { SqliteRegistryStorage, openSqliteRegistry } from './src/sqlite-registry-storage';
+export { MongoRegistryStorage, connectMongoRegistry } from './src/mongo-registry-storage';
+export * from './src/cipher';
+export * from './src/workspaces';
+export * from './src/accounts';
+export * from './src/webhooks';
+export * from './src/idempotency-keys';
+export * from './src/rate-limiter';
