@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 import { decide } from '../post/decide';
 import type { PostCommand } from '../post/commands';
 import type { PostEvent, RecordedPostEvent } from '../post/events';
