@@ -26,3 +26,14 @@ describe('measure', () => {
     expect(measure('é😀', PLATFORM_RULES.linkedin.text)).toBe(2);
   });
 });
+
+describe('checkLength on long texts', () => {
+  it('stops counting graphemes past the limit, so a huge text is cheap to refuse', () => {
+    const check = checkLength('é👍'.repeat(50_000), PLATFORM_RULES.bluesky.text);
+    expect(check).toMatchObject({ ok: false, atLeast: true, length: 301 });
+  });
+
+  it('counts Latin text exactly without segmenting', () => {
+    expect(checkLength('ça va', PLATFORM_RULES.bluesky.text)).toMatchObject({ ok: true, length: 5 });
+  });
+});

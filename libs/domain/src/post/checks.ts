@@ -11,8 +11,8 @@ export interface PlatformProblem {
   message: string;
 }
 
-function describeLength(rules: PlatformRules, limitMax: number, length: number, unit: string): string {
-  return `${rules.name} allows ${limitMax} ${unit}; this has ${length}`;
+function describeLength(rules: PlatformRules, limitMax: number, length: number, unit: string, atLeast = false): string {
+  return `${rules.name} allows ${limitMax} ${unit}; this has ${atLeast ? 'more than ' + limitMax : length}`;
 }
 
 function checkSetting(platform: Platform, key: string, rule: SettingRule, value: unknown): PlatformProblem | null {
@@ -74,7 +74,7 @@ export function checkPost(post: PostContent, platforms: readonly Platform[] = po
         const unit = limit.unit === 'weighted' ? 'weighted characters' : limit.unit;
         const message =
           check.length > check.max
-            ? describeLength(rules, check.max, check.length, unit)
+            ? describeLength(rules, check.max, check.length, unit, check.atLeast)
             : `${rules.name} allows ${check.maxBytes} bytes; this has ${check.bytes}`;
         problems.push({ platform, field, code: 'too_long', message });
       }

@@ -1,0 +1,36 @@
+import type { Platform } from '../../../domain';
+import { PostField, type MediaDto, type SegmentDto } from '../post-content.dto';
+
+/** Body of POST /v1/posts (and of POST /v1/posts/validate). Unknown fields are dropped by the global pipe. */
+export class CreatePostDto {
+  @PostField.content(true)
+  content!: string;
+
+  @PostField.platforms(true)
+  platforms!: Platform[];
+
+  /** ISO 8601; without an offset it is read in `timezone`. */
+  @PostField.scheduledFor()
+  scheduled_for?: string | null;
+
+  @PostField.timezone(false)
+  timezone?: string;
+
+  @PostField.media()
+  media?: MediaDto | null;
+
+  @PostField.segments()
+  segments?: SegmentDto[] | null;
+
+  @PostField.tags()
+  tags?: string[] | null;
+
+  @PostField.platformMap()
+  platform_overrides?: Record<string, unknown> | null;
+
+  @PostField.platformMap()
+  platform_settings?: Record<string, unknown> | null;
+
+  @PostField.accounts()
+  accounts?: string[] | null;
+}

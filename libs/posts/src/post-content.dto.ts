@@ -1,0 +1,145 @@
+import { applyDecorators } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+  registerDecorator,
+  type ValidationArguments,
+} from 'class-validator';
+import { MAX_IMAGES, MAX_SEGMENTS, MAX_SEGMENT_LENGTH, PLATFORMS } from '../../domain';
+
+/** Media must be fetched from the web; `require_tld: false` lets tests point at 127.0.0.1. */
+const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+const URL_MESSAGE = '$property must be an http(s) URL';
+export const MAX_URL_LENGTH = 2048;
+export const MAX_ALT_TEXT_LENGTH = 5000;
+/**
+ * Longer than any platform takes (Facebook, 63,206), so no publishable post is refused;
+ * it bounds the work of measuring text per platform (also applied to each override).
+ */
+export const MAX_CONTENT_LENGTH = 100_000;
+export const MAX_TAGS = 20;
+export const MAX_TAG_LENGTH = 50;
+const MAX_ACCOUNT_ID_LENGTH = 64;
+const MAX_TIMEZONE_LENGTH = 64;
+const MAX_INSTANT_LENGTH = 64;
+
+/** The video and the images of one post exclude each other. */
+function NotWithImages(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'notWithImages',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: '$property cannot be combined with images' },
+      validator: {
+        validate(value: unknown, args: ValidationArguments): boolean {
+          const images = (args.object as { images?: unknown }).images;
+          return value === null || value === undefined || !Array.isArray(images) || images.length === 0;
+        },
+      },
+    });
+}
+
+const httpUrl = (each = false) =>
+  applyDecorators(IsString({ each }), MaxLength(MAX_URL_LENGTH, { each }), IsUrl(HTTP_URL, { each, message: URL_MESSAGE }));
+
+export class ImageDto {
+  @httpUrl()
+  url!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_ALT_TEXT_LENGTH)
+  alt_text?: string | null;
+}
+
+export class VideoDto {
+  @httpUrl()
+  url!: string;
+
+  @IsOptional()
+  @httpUrl()
+  thumbnail_url?: string | null;
+}
+
+export class MediaDto {
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_IMAGES)
+  @IsObject({ each: true })
+  @ValidateNested({ each: true })
+  @Type(() => ImageDto)
+  images?: ImageDto[] | null;
+
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => VideoDto)
+  @NotWithImages()
+  video?: VideoDto | null;
+}
+
+export class SegmentDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_SEGMENT_LENGTH)
+  content!: string;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_IMAGES)
+  @httpUrl(true)
+  media_urls?: string[] | null;
+}
+
+/** In an update every field may be left out, but a given one is validated, null included. */
+const givenOrRequired = (required: boolean): PropertyDecorator =>
+  required ? () => undefined : ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+/**
+ * Field rules shared by create, update and validate. Fields that cannot be null refuse it;
+ * the others take null as "none" (no schedule, no media, no thread, no tags, ...).
+ */
+export const PostField = {
+  content: (required: boolean) => applyDecorators(givenOrRequired(required), IsString(), IsNotEmpty(), MaxLength(MAX_CONTENT_LENGTH)),
+  platforms: (required: boolean) =>
+    applyDecorators(
+      givenOrRequired(required),
+      IsArray(),
+      ArrayNotEmpty(),
+      ArrayMaxSize(PLATFORMS.length),
+      ArrayUnique(),
+      IsIn([...PLATFORMS], { each: true, message: `each value in $property must be one of: ${PLATFORMS.join(', ')}` }),
+    ),
+  timezone: (required: boolean) => applyDecorators(givenOrRequired(required), IsString(), IsNotEmpty(), MaxLength(MAX_TIMEZONE_LENGTH)),
+  scheduledFor: () => applyDecorators(IsOptional(), IsString(), MaxLength(MAX_INSTANT_LENGTH)),
+  media: () => applyDecorators(IsOptional(), IsObject(), ValidateNested(), Type(() => MediaDto)),
+  segments: () =>
+    applyDecorators(IsOptional(), IsArray(), ArrayMaxSize(MAX_SEGMENTS), IsObject({ each: true }), ValidateNested({ each: true }), Type(() => SegmentDto)),
+  tags: () =>
+    applyDecorators(IsOptional(), IsArray(), ArrayMaxSize(MAX_TAGS), IsString({ each: true }), IsNotEmpty({ each: true }), MaxLength(MAX_TAG_LENGTH, { each: true })),
+  /** Keys and values are checked by the domain, which names `platform_overrides.<platform>`. */
+  platformMap: () => applyDecorators(IsOptional(), IsObject()),
+  accounts: () =>
+    applyDecorators(
+      IsOptional(),
+      IsArray(),
+      ArrayMaxSize(PLATFORMS.length),
+      ArrayUnique(),
+      IsString({ each: true }),
+      IsNotEmpty({ each: true }),
+      MaxLength(MAX_ACCOUNT_ID_LENGTH, { each: true }),
+    ),
+};

@@ -1,0 +1,137 @@
+import {
+  FieldProblem,
+  PostContent,
+  PostInvalid,
+  PostMedia,
+  PostState,
+  Segment,
+  isValidTimeZone,
+  parseInstant,
+  type Platform,
+} from '../../domain';
+import type { CreatePostDto } from './create-post/create-post.dto';
+import { MAX_CONTENT_LENGTH, type MediaDto, type SegmentDto } from './post-content.dto';
+import type { UpdatePostDto } from './update-post/update-post.dto';
+
+/**
+ * From validated request bodies to the domain's words. Field shapes are the DTOs' job
+ * and content invariants the domain's; here: defaults, "null means none", reading
+ * `scheduled_for` in the post's time zone, and copies into plain data (what is stored
+ * in events must be JSON, not class instances).
+ */
+
+export interface CreateInput {
+  content: PostContent;
+  /** UTC instant, or null for a draft. */
+  scheduled_for: string | null;
+}
+
+export interface UpdateInput {
+  changes: Partial<PostContent>;
+  /** undefined: keep; null: unschedule; string: UTC instant. */
+  scheduled_for?: string | null;
+}
+
+function mediaOf(media: MediaDto | null | undefined): PostMedia | null {
+  if (!media) return null;
+  const images = (media.images ?? []).map((image) => (typeof image.alt_text === 'string' ? { url: image.url, alt_text: image.alt_text } : { url: image.url }));
+  const video = media.video
+    ? typeof media.video.thumbnail_url === 'string'
+      ? { url: media.video.url, thumbnail_url: media.video.thumbnail_url }
+      : { url: media.video.url }
+    : null;
+  return images.length === 0 && video === null ? null : { images, video };
+}
+
+/** `[]` and null both mean "not a thread", stored as null. */
+function segmentsOf(segments: SegmentDto[] | null | undefined): Segment[] | null {
+  if (!segments || segments.length === 0) return null;
+  return segments.map((s) => (s.media_urls && s.media_urls.length > 0 ? { content: s.content, media_urls: [...s.media_urls] } : { content: s.content }));
+}
+
+function overridesOf(map: Record<string, unknown> | null | undefined, problems: FieldProblem[]): Partial<Record<Platform, string>> {
+  const overrides = plainCopy(map ?? {}) as Record<string, unknown>;
+  for (const [platform, text] of Object.entries(overrides)) {
+    if (typeof text === 'string' && text.length > MAX_CONTENT_LENGTH) {
+      problems.push({ field: `platform_overrides.${platform}`, message: `must be at most ${MAX_CONTENT_LENGTH} characters` });
+    }
+  }
+  return overrides as Partial<Record<Platform, string>>;
+}
+
+function settingsOf(map: Record<string, unknown> | null | undefined, problems: FieldProblem[]): Partial<Record<Platform, Record<string, unknown>>> {
+  const settings = plainCopy(map ?? {}) as Record<string, unknown>;
+  for (const [platform, value] of Object.entries(settings)) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      problems.push({ field: `platform_settings.${platform}`, message: 'must be an object' });
+    }
+  }
+  return settings as Partial<Record<Platform, Record<string, unknown>>>;
+}
+
+function accountsOf(accounts: string[] | null | undefined): string[] | null {
+  return accounts && accounts.length > 0 ? [...accounts] : null;
+}
+
+/** JSON data only, on ordinary objects (no class instances, no prototypes to speak of). */
+function plainCopy(value: object): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
+
+function scheduleOf(text: string, zone: string, problems: FieldProblem[]): string | null {
+  const instant = parseInstant(text, zone);
+  if (instant === null) {
+    problems.push({ field: 'scheduled_for', message: 'must be an ISO 8601 date-time, e.g. 2030-01-31T09:00:00Z, or 2030-01-31T09:00 read in `timezone`' });
+  }
+  return instant;
+}
+
+function timezoneProblems(zone: string | undefined): FieldProblem[] {
+  return zone !== undefined && !isValidTimeZone(zone) ? [{ field: 'timezone', message: `unknown IANA time zone "${zone}"` }] : [];
+}
+
+function refuseIf(problems: FieldProblem[]): void {
+  if (problems.length > 0) throw new PostInvalid(`${problems[0].field}: ${problems[0].message}`, problems);
+}
+
+export function createInput(body: CreatePostDto): CreateInput {
+  const problems = timezoneProblems(body.timezone);
+  const timezone = body.timezone ?? 'UTC';
+  const content: PostContent = {
+    content: body.content,
+    platforms: [...body.platforms],
+    media: mediaOf(body.media),
+    segments: segmentsOf(body.segments),
+    tags: [...(body.tags ?? [])],
+    platform_overrides: overridesOf(body.platform_overrides, problems),
+    platform_settings: settingsOf(body.platform_settings, problems),
+    timezone,
+    accounts: accountsOf(body.accounts),
+  };
+  const scheduled_for =
+    typeof body.scheduled_for === 'string' && problems.every((p) => p.field !== 'timezone') ? scheduleOf(body.scheduled_for, timezone, problems) : null;
+  refuseIf(problems);
+  return { content, scheduled_for };
+}
+
+/** `state`: the post being changed (a wall-clock `scheduled_for` is read in its time zone unless the update names another). */
+export function updateInput(body: UpdatePostDto, state: PostState): UpdateInput {
+  const problems = timezoneProblems(body.timezone);
+  const changes: Partial<PostContent> = {};
+  if (body.content !== undefined) changes.content = body.content;
+  if (body.platforms !== undefined) changes.platforms = [...body.platforms];
+  if (body.media !== undefined) changes.media = mediaOf(body.media);
+  if (body.segments !== undefined) changes.segments = segmentsOf(body.segments);
+  if (body.tags !== undefined) changes.tags = [...(body.tags ?? [])];
+  if (body.platform_overrides !== undefined) changes.platform_overrides = overridesOf(body.platform_overrides, problems);
+  if (body.platform_settings !== undefined) changes.platform_settings = settingsOf(body.platform_settings, problems);
+  if (body.timezone !== undefined) changes.timezone = body.timezone;
+  if (body.accounts !== undefined) changes.accounts = accountsOf(body.accounts);
+  const input: UpdateInput = { changes };
+  if (body.scheduled_for === null) input.scheduled_for = null;
+  else if (typeof body.scheduled_for === 'string' && problems.every((p) => p.field !== 'timezone')) {
+    input.scheduled_for = scheduleOf(body.scheduled_for, body.timezone ?? state.timezone, problems);
+  }
+  refuseIf(problems);
+  return input;
+}

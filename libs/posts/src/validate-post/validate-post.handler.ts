@@ -1,0 +1,31 @@
+import { Inject } from '@nestjs/common';
+import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { checkPost, decide, initialPostState } from '../../../domain';
+import { ACCOUNTS, CLOCK, type Clock } from '../../../wiring';
+import type { ConnectedAccounts } from '../connected-accounts';
+import { newPostId } from '../post-ids';
+import { createInput } from '../post-input';
+import { ValidatePostQuery, type PostValidation, type ValidationProblem } from './validate-post.query';
+
+@QueryHandler(ValidatePostQuery)
+export class ValidatePostHandler implements IQueryHandler<ValidatePostQuery, PostValidation> {
+  constructor(
+    @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute({ caller, body }: ValidatePostQuery): Promise<PostValidation> {
+    const { content, scheduled_for } = createInput(body);
+    // What a create would refuse, this refuses the same way (422): the pure decision, without the append.
+    const postId = newPostId();
+    decide(initialPostState(), { type: 'CreatePost', post_id: postId, workspace_id: caller.workspace_id, content, scheduled_for, now: this.clock().toISOString() });
+    const targets = await this.accounts.resolveTargets(caller.workspace_id, content.platforms, content.accounts);
+    const problems: ValidationProblem[] = [
+      ...checkPost(content),
+      ...targets
+        .filter((t) => t.account_id === null)
+        .map((t) => ({ platform: t.platform, field: 'platforms', code: 'no_account', message: `no connected ${t.platform} account in this workspace` })),
+    ];
+    return { valid: problems.length === 0, problems };
+  }
+}
