@@ -1,0 +1,10 @@
+import { closeOnSignals, loadConfig, runApp } from '../../libs/runtime';
+import { loadSchedulerSettings, startSchedulerApp } from './scheduler';
+
+runApp('postloom-scheduler', async () => {
+  const config = loadConfig();
+  const settings = loadSchedulerSettings();
+  const app = await startSchedulerApp(config, settings);
+  app.runtime.logger.info({ interval_ms: settings.intervalMs, webhooks: settings.webhooks }, 'scheduler ready');
+  closeOnSignals(() => app.close(), app.runtime.logger);
+});

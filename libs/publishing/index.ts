@@ -1,0 +1,13 @@
+export { publishThread, OUTCOME_UNKNOWN_MESSAGE } from './src/publish-thread';
+export type { PublishThreadInput, ThreadOutcome, PublishResult } from './src/publish-thread';
+export { retryDelay, DEFAULT_RETRY_BACKOFF } from './src/backoff';
+export type { RetryBackoff } from './src/backoff';
+export { startDispatcher, jobId, noAccountMessage } from './src/dispatcher';
+export type { Dispatcher, DispatcherOptions } from './src/dispatcher';
+export { readModelCheckpoint, fileCheckpoint, memoryCheckpoint } from './src/checkpoint';
+export type { SubscriberCheckpoint } from './src/checkpoint';
+export { startPublishing, parsePlatformList } from './src/publisher';
+export type { Publishing, PublishingDeps } from './src/publisher';
+export type { PostCommandSide, AccountCredentials, CommandMeta, PublishingLogger } from './src/ports';
+export { createPlatformAdapters, PUBLISHABLE_PLATFORMS } from './src/adapters';
+export type { PlatformAdapterOptions } from './src/adapters';

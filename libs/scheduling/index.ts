@@ -1,0 +1,2 @@
+export { startScheduler } from './src/scheduler';
+export type { Scheduler, SchedulerDeps, SchedulerCommands, SchedulerAccounts, SchedulerLogger } from './src/scheduler';
