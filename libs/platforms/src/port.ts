@@ -62,6 +62,8 @@ export interface SegmentRequest {
    * (Bluesky record key, Mastodon `Idempotency-Key`).
    */
   idempotencyKey: string;
+  /** ISO instant of the publish request this segment belongs to (Bluesky derives its record key's clock from it). */
+  requestedAt: string;
   /** `platform_settings[platform]` of the post, already validated against the rules. */
   settings: Record<string, unknown>;
   signal?: AbortSignal;

@@ -1,0 +1,164 @@
+import * as dns from 'node:dns';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { isIP, LookupFunction } from 'node:net';
+import { LoadedMedia, PlatformError } from '../port';
+import { isPrivateAddress } from './address';
+import { isImageType, isVideoType, sniffMime } from './sniff';
+
+export const DEFAULT_MEDIA_TIMEOUT_MS = 60_000;
+const MAX_REDIRECTS = 5;
+
+export interface FetchMediaOptions {
+  /** The download is cut off, and refused, past this many bytes. */
+  maxBytes: number;
+  /** Lets URLs reach loopback and private addresses (tests; production reads `MEDIA_ALLOW_PRIVATE_NETWORKS=true`). */
+  allowPrivateNetworks?: boolean;
+  /** Whole download, redirects included; default 60 s. */
+  timeoutMs?: number;
+  /** Names the media in messages and refuses bytes of the other kind. */
+  kind?: 'image' | 'video';
+  signal?: AbortSignal;
+}
+
+class PrivateAddressRefused extends Error {
+  constructor(readonly address: string) {
+    super(`${address} is a private network address`);
+  }
+}
+
+class DownloadTimedOut extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+  }
+}
+
+// Resolves like the system does, then refuses the connection when any address is not public;
+// checking at connect time (not before) leaves no gap for DNS rebinding.
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '', 0);
+    const refused = addresses.find((entry) => isPrivateAddress(entry.address));
+    if (refused) return callback(new PrivateAddressRefused(refused.address), '', 0);
+    if (options.all) return callback(null, addresses);
+    return callback(null, addresses[0].address, addresses[0].family);
+  });
+};
+
+// Query strings often carry signatures; they have no place in an error message kept in events.
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}${parsed.search ? '?…' : ''}`;
+  } catch {
+    return url.slice(0, 200);
+  }
+}
+
+interface Answer {
+  status: number;
+  location?: string;
+  bytes?: Buffer;
+}
+
+function downloadOnce(target: URL, options: FetchMediaOptions, remainingMs: number, tooBig: () => PlatformError): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const client = target.protocol === 'https:' ? https : http;
+    const request = client.request(target, {
+      method: 'GET',
+      headers: { accept: 'image/*, video/*;q=0.9, */*;q=0.5', 'user-agent': 'Postloom media fetcher' },
+      lookup: options.allowPrivateNetworks ? undefined : publicOnlyLookup,
+      signal: options.signal,
+    });
+    const timer = setTimeout(() => request.destroy(new DownloadTimedOut(options.timeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS)), remainingMs);
+    const settle = <T>(fn: (value: T) => void) => (value: T) => {
+      clearTimeout(timer);
+      fn(value);
+    };
+    const done = settle(resolve);
+    const failed = settle(reject);
+
+    request.on('error', failed);
+    request.on('response', (response) => {
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        response.resume();
+        done({ status, location: response.headers.location });
+        return;
+      }
+      if (Number(response.headers['content-length']) > options.maxBytes) {
+        request.destroy();
+        failed(tooBig());
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      response.on('data', (chunk: Buffer) => {
+        total += chunk.length;
+        if (total > options.maxBytes) {
+          request.destroy();
+          failed(tooBig());
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('error', failed);
+      response.on('end', () => done({ status, bytes: Buffer.concat(chunks) }));
+    });
+    request.end();
+  });
+}
+
+/**
+ * Downloads media a post points at: http(s) only, public addresses only unless allowed,
+ * size-capped while streaming, type sniffed from the bytes. Failures are `rejected`
+ * (4xx, too big, unknown type, private address, no such host) or `transient`
+ * (network, timeout, 5xx, 429).
+ */
+export async function fetchMedia(url: string, options: FetchMediaOptions): Promise<LoadedMedia> {
+  const label = options.kind ?? 'media';
+  const failure = (kind: 'rejected' | 'transient', reason: string, status?: number) =>
+    new PlatformError(kind, `${label} ${shownUrl(url)} could not be downloaded: ${reason}`, status === undefined ? {} : { status });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  const tooBig = () => failure('rejected', `it is larger than ${options.maxBytes} bytes`);
+
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw failure('rejected', 'not a valid URL');
+  }
+  for (let redirects = 0; ; redirects++) {
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw failure('rejected', `only http and https URLs are downloaded, not ${target.protocol}`);
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) && !options.allowPrivateNetworks && isPrivateAddress(host)) throw failure('rejected', `${host} is a private network address`);
+
+    let answer: Answer;
+    try {
+      answer = await downloadOnce(target, options, Math.max(1, deadline - Date.now()), tooBig);
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      if (err instanceof PrivateAddressRefused) throw failure('rejected', err.message);
+      if (err instanceof DownloadTimedOut) throw failure('transient', err.message);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTFOUND') throw failure('rejected', `host ${host} not found`);
+      throw failure('transient', (err as Error).message ?? String(err));
+    }
+
+    const { status } = answer;
+    if (status >= 300 && status < 400 && answer.location) {
+      if (redirects >= MAX_REDIRECTS) throw failure('rejected', `more than ${MAX_REDIRECTS} redirects`);
+      target = new URL(answer.location, target);
+      continue;
+    }
+    if (status === 429 || status === 408 || status >= 500) throw failure('transient', `HTTP ${status}`, status);
+    if (!answer.bytes) throw failure('rejected', `HTTP ${status}`, status);
+
+    const mime = sniffMime(answer.bytes);
+    if (!mime) throw failure('rejected', 'not an image or video of a known type (png, jpeg, gif, webp, mp4, mov, webm)');
+    if (options.kind === 'image' && !isImageType(mime)) throw failure('rejected', `it is ${mime}, not an image`);
+    if (options.kind === 'video' && !isVideoType(mime)) throw failure('rejected', `it is ${mime}, not a video`);
+    return { bytes: answer.bytes, mime };
+  }
+}
