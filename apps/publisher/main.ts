@@ -1,5 +1,6 @@
 import { closeOnSignals, loadConfig, runApp } from '../../libs/runtime';
-import { loadPublisherSettings, startPublisherApp } from './publisher';
+import { loadPublisherSettings } from '../../libs/publishing';
+import { startPublisherApp } from './publisher';
 
 runApp('postloom-publisher', async () => {
   const config = loadConfig();

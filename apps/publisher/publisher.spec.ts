@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../libs/runtime';
 import { TsChild } from '../../test/e2e/publishing/support/child-process';
-import { loadPublisherSettings } from './publisher';
+import { loadPublisherSettings } from '../../libs/publishing';
 
 function configProblems(env: NodeJS.ProcessEnv): string {
   try {

@@ -1,49 +1,7 @@
-import type { Platform } from '../../libs/domain';
 import { InProcessJobQueue, JobQueue, NatsJobQueue } from '../../libs/messaging';
 import { PostCommands } from '../../libs/posts';
-import { createPlatformAdapters, parsePlatformList, PUBLISHABLE_PLATFORMS, startPublishing } from '../../libs/publishing';
-import { ConfigError, connectWithin, type Logger, openRuntime, redactUrl, type Runtime, type RuntimeConfig } from '../../libs/runtime';
-
-/** What the publisher reads from its environment beyond the runtime's settings. */
-export interface PublisherSettings {
-  platforms: Platform[];
-  concurrency: number;
-  /** Deliveries of one job before its platform is recorded as failed. */
-  maxAttempts: number;
-  retryInitialMs: number;
-  retryMaxMs: number;
-  /** NATS: a job not acknowledged (nor heartbeated) within this is delivered again. */
-  ackWaitMs: number;
-}
-
-export function loadPublisherSettings(env: NodeJS.ProcessEnv = process.env): PublisherSettings {
-  const problems: string[] = [];
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return Number(raw);
-  };
-  let platforms: Platform[] = [];
-  try {
-    platforms = parsePlatformList(env.PLATFORMS, PUBLISHABLE_PLATFORMS);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
-  const settings: PublisherSettings = {
-    platforms,
-    concurrency: integer('PUBLISH_CONCURRENCY', 4, 1, 1000),
-    maxAttempts: integer('PUBLISH_MAX_ATTEMPTS', 8, 1, 100),
-    retryInitialMs: integer('PUBLISH_RETRY_INITIAL_MS', 2_000, 1, 3_600_000),
-    retryMaxMs: integer('PUBLISH_RETRY_MAX_MS', 300_000, 1, 86_400_000),
-    ackWaitMs: integer('NATS_ACK_WAIT_MS', 30_000, 500, 3_600_000),
-  };
-  if (problems.length > 0) throw new ConfigError(problems);
-  return settings;
-}
+import { createPlatformAdapters, type PublisherSettings, startPublishing } from '../../libs/publishing';
+import { connectWithin, type Logger, openRuntime, redactUrl, type Runtime, type RuntimeConfig, serveHealth } from '../../libs/runtime';
 
 export interface PublisherApp {
   runtime: Runtime;
@@ -92,8 +50,11 @@ export async function startPublisherApp(config: RuntimeConfig, settings: Publish
       retryBackoff: { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs },
       // Well inside the acknowledgement window, so a long thread is never taken for abandoned.
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(settings.ackWaitMs / 3))),
+      onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
     });
     runtime.onClose(() => publishing.stop());
+    const health = await serveHealth({ port: config.port, host: config.host, health: () => runtime.health(), metrics: runtime.metrics.registry, logger });
+    runtime.onClose(() => health.close());
     return { runtime, close: () => runtime.close() };
   } catch (err) {
     await runtime.close();

@@ -1,5 +1,6 @@
 import { closeOnSignals, loadConfig, runApp } from '../../libs/runtime';
-import { loadSchedulerSettings, startSchedulerApp } from './scheduler';
+import { loadSchedulerSettings } from '../../libs/scheduling';
+import { startSchedulerApp } from './scheduler';
 
 runApp('postloom-scheduler', async () => {
   const config = loadConfig();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../libs/runtime';
 import { TsChild } from '../../test/e2e/publishing/support/child-process';
-import { loadSchedulerSettings } from './scheduler';
+import { loadSchedulerSettings } from '../../libs/scheduling';
 
 describe('scheduler app', () => {
   it('reads its settings and refuses bad ones', () => {

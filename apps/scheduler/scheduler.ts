@@ -1,33 +1,8 @@
 import { join } from 'node:path';
 import { PostCommands } from '../../libs/posts';
-import { ConfigError, connectWithin, type Logger, openRuntime, type Runtime, type RuntimeConfig } from '../../libs/runtime';
-import { startScheduler } from '../../libs/scheduling';
+import { connectWithin, type Logger, openRuntime, type Runtime, type RuntimeConfig, serveHealth } from '../../libs/runtime';
+import { type SchedulerSettings, startScheduler } from '../../libs/scheduling';
 import { connectMongoWebhookOutbox, openSqliteWebhookOutbox, startWebhookDelivery, type WebhookOutbox } from '../../libs/webhook-delivery';
-
-export interface SchedulerSettings {
-  intervalMs: number;
-  /** Whether this process also delivers webhooks (default true). */
-  webhooks: boolean;
-}
-
-export function loadSchedulerSettings(env: NodeJS.ProcessEnv = process.env): SchedulerSettings {
-  const problems: string[] = [];
-  const rawInterval = env.SCHEDULER_INTERVAL_MS?.trim();
-  let intervalMs = 250;
-  if (rawInterval) {
-    if (!/^\d+$/.test(rawInterval) || Number(rawInterval) < 10 || Number(rawInterval) > 60_000) problems.push(`SCHEDULER_INTERVAL_MS must be an integer from 10 to 60000, got "${rawInterval}"`);
-    else intervalMs = Number(rawInterval);
-  }
-  const rawWebhooks = env.WEBHOOK_DELIVERY?.trim().toLowerCase();
-  let webhooks = true;
-  if (rawWebhooks) {
-    if (['1', 'true', 'yes', 'on'].includes(rawWebhooks)) webhooks = true;
-    else if (['0', 'false', 'no', 'off'].includes(rawWebhooks)) webhooks = false;
-    else problems.push(`WEBHOOK_DELIVERY must be true or false, got "${rawWebhooks}"`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { intervalMs, webhooks };
-}
 
 export interface SchedulerApp {
   runtime: Runtime;
@@ -65,6 +40,8 @@ export async function startSchedulerApp(config: RuntimeConfig, settings: Schedul
       const delivery = await startWebhookDelivery({ store: runtime.eventStore, webhooks: runtime.webhooks, outbox, clock: runtime.clock, logger: runtime.logger });
       runtime.onClose(() => delivery.stop());
     }
+    const health = await serveHealth({ port: config.port, host: config.host, health: () => runtime.health(), metrics: runtime.metrics.registry, logger: runtime.logger });
+    runtime.onClose(() => health.close());
     return { runtime, close: () => runtime.close() };
   } catch (err) {
     await runtime.close();

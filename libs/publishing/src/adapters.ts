@@ -1,19 +1,65 @@
 import type { Platform } from '../../domain';
-import { BlueskyAdapter, BlueskyAdapterOptions, MastodonAdapter, MastodonAdapterOptions, PlatformAdapter } from '../../platforms';
+import {
+  BlueskyAdapter,
+  type BlueskyAdapterOptions,
+  DiscordAdapter,
+  type DiscordAdapterOptions,
+  FacebookAdapter,
+  type FacebookAdapterOptions,
+  InstagramAdapter,
+  type InstagramAdapterOptions,
+  LinkedInAdapter,
+  type LinkedInAdapterOptions,
+  MastodonAdapter,
+  type MastodonAdapterOptions,
+  type PlatformAdapter,
+  SlackAdapter,
+  type SlackAdapterOptions,
+  TelegramAdapter,
+  type TelegramAdapterOptions,
+  ThreadsAdapter,
+  type ThreadsAdapterOptions,
+  TiktokAdapter,
+  type TiktokAdapterOptions,
+  TwitterAdapter,
+  type TwitterAdapterOptions,
+  YoutubeAdapter,
+  type YoutubeAdapterOptions,
+} from '../../platforms';
 
 /** Per-platform adapter settings (base URLs come from each account's `base_url`). */
 export interface PlatformAdapterOptions {
   bluesky?: BlueskyAdapterOptions;
   mastodon?: MastodonAdapterOptions;
+  twitter?: TwitterAdapterOptions;
+  threads?: ThreadsAdapterOptions;
+  linkedin?: LinkedInAdapterOptions;
+  facebook?: FacebookAdapterOptions;
+  instagram?: InstagramAdapterOptions;
+  tiktok?: TiktokAdapterOptions;
+  youtube?: YoutubeAdapterOptions;
+  discord?: DiscordAdapterOptions;
+  slack?: SlackAdapterOptions;
+  telegram?: TelegramAdapterOptions;
 }
 
-/** How to make each platform's adapter; a platform missing here cannot be published to yet. */
-const ADAPTERS: Partial<Record<Platform, (options: PlatformAdapterOptions) => PlatformAdapter>> = {
+/** How to make each platform's adapter. */
+const ADAPTERS: Record<Platform, (options: PlatformAdapterOptions) => PlatformAdapter> = {
   bluesky: (options) => new BlueskyAdapter(options.bluesky),
   mastodon: (options) => new MastodonAdapter(options.mastodon),
+  twitter: (options) => new TwitterAdapter(options.twitter),
+  threads: (options) => new ThreadsAdapter(options.threads),
+  linkedin: (options) => new LinkedInAdapter(options.linkedin),
+  facebook: (options) => new FacebookAdapter(options.facebook),
+  instagram: (options) => new InstagramAdapter(options.instagram),
+  tiktok: (options) => new TiktokAdapter(options.tiktok),
+  youtube: (options) => new YoutubeAdapter(options.youtube),
+  discord: (options) => new DiscordAdapter(options.discord),
+  slack: (options) => new SlackAdapter(options.slack),
+  telegram: (options) => new TelegramAdapter(options.telegram),
 };
 
-/** Platforms this build can publish to; embedded mode fails the others' targets at once. */
+/** Platforms this build can publish to. */
 export const PUBLISHABLE_PLATFORMS: readonly Platform[] = Object.keys(ADAPTERS) as Platform[];
 
 /**
@@ -24,9 +70,7 @@ export const PUBLISHABLE_PLATFORMS: readonly Platform[] = Object.keys(ADAPTERS) 
 export function createPlatformAdapters(options: PlatformAdapterOptions = {}, platforms: readonly Platform[] = PUBLISHABLE_PLATFORMS): Partial<Record<Platform, PlatformAdapter>> {
   const adapters: Partial<Record<Platform, PlatformAdapter>> = {};
   for (const platform of platforms) {
-    const make = ADAPTERS[platform];
-    if (!make) throw new Error(`no publisher for ${platform} yet (available: ${PUBLISHABLE_PLATFORMS.join(', ')})`);
-    adapters[platform] = make(options);
+    adapters[platform] = ADAPTERS[platform](options);
   }
   return adapters;
 }

@@ -38,7 +38,11 @@ export interface PublishingDeps {
   refusePlatforms?: readonly Platform[];
   /** Dispatcher checkpoint; default kept in the read model under `dispatcher:<platforms>`. */
   checkpoint?: SubscriberCheckpoint;
+  /** Told how each delivery ended (`error`: it threw), for metrics. */
+  onOutcome?: (platform: Platform, outcome: JobOutcomeName) => void;
 }
+
+export type JobOutcomeName = ThreadOutcome['kind'] | 'error';
 
 export interface Publishing {
   /** Resolves once the work that was waiting at start is back in the queue. */
@@ -87,6 +91,15 @@ export async function startPublishing(deps: PublishingDeps): Promise<Publishing>
   const media = deps.media ?? {};
 
   const handle = async (delivery: JobDelivery): Promise<JobOutcome> => {
+    try {
+      return await work(delivery);
+    } catch (err) {
+      deps.onOutcome?.(delivery.job.platform as Platform, 'error');
+      throw err;
+    }
+  };
+
+  const work = async (delivery: JobDelivery): Promise<JobOutcome> => {
     const { job } = delivery;
     const platform = job.platform as Platform;
     const adapter = deps.adapters[platform];
@@ -117,6 +130,7 @@ export async function startPublishing(deps: PublishingDeps): Promise<Publishing>
         backoff: deps.retryBackoff,
         heartbeat: () => delivery.heartbeat(),
       });
+      deps.onOutcome?.(platform, outcome.kind);
       switch (outcome.kind) {
         case 'published':
           logger.info({ ...log, segments: outcome.segments }, 'published');

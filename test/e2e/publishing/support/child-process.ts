@@ -23,7 +23,8 @@ export class TsChild {
   static start(entry: string, env: Record<string, string>): TsChild {
     const child = spawn(process.execPath, ['-r', REGISTER, join(ROOT, entry)], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+      // Health endpoints on a free loopback port, so replicas in one test never collide.
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const started = new TsChild(child);

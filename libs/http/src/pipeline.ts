@@ -1,0 +1,405 @@
+import { createHash, randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Histogram } from 'prom-client';
+import type { Logger, Runtime } from '../../runtime';
+import { type ErrorDetail, sendError } from './errors';
+import { type PlatformRequest, requestLogFields } from './request-state';
+
+/** Paths answered without an API key. */
+const PUBLIC_PATH = /^\/(?:health|metrics|docs)(?:\/|$)/;
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const BEARER = /^Bearer[ \t]+([^\s]{1,512})[ \t]*$/i;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** Bodies nested deeper than any real request are refused before anything recurses into them. */
+const MAX_BODY_DEPTH = 32;
+/** A request slower than this is logged (warn) even when it succeeded. */
+const SLOW_REQUEST_MS = 1000;
+/** Headers of a first response that a replay must not repeat: they describe the new exchange. */
+const NOT_REPLAYED = new Set([
+  'x-request-id',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
+  'retry-after',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'etag',
+]);
+
+/** `req_` and 32 hex digits: a v4 UUID without its dashes. */
+function newRequestId(): string {
+  const u = randomUUID();
+  return `req_${u.slice(0, 8)}${u.slice(9, 13)}${u.slice(14, 18)}${u.slice(19, 23)}${u.slice(24)}`;
+}
+
+/** `X-Request-Id`: the client's when it is sane, else a new one; on every response. */
+export function requestId(): RequestHandler {
+  return (req, res, next) => {
+    const sent = req.headers['x-request-id'];
+    const id = typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : newRequestId();
+    (req as PlatformRequest).requestId = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+}
+
+/**
+ * Times every request into the duration histogram (labelled by route pattern, never by
+ * raw path), and logs failures and slow requests; a fast success is not logged above
+ * debug, to keep the hot path cheap.
+ */
+export function observeRequests(histogram: Histogram<'method' | 'route' | 'status'>, logger: Logger): RequestHandler {
+  const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+  const debug = logger.isLevelEnabled('debug');
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    (req as PlatformRequest).startedAt = started;
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route ? `${req.baseUrl}${String((req.route as { path: unknown }).path)}` : '(unrouted)';
+      const status = res.statusCode;
+      const key = `${req.method} ${route} ${status}`;
+      let child = children.get(key);
+      if (!child) {
+        child = histogram.labels(req.method, route, String(status));
+        children.set(key, child);
+      }
+      child.observe(seconds);
+      const ms = seconds * 1000;
+      if (status >= 500) {
+        logger.error({ ...requestLogFields(req), route, status, duration_ms: Math.round(ms) }, 'request failed');
+      } else if (ms >= SLOW_REQUEST_MS) {
+        logger.warn({ ...requestLogFields(req), route, status, duration_ms: Math.round(ms) }, 'slow request');
+      } else if (debug) {
+        logger.debug({ ...requestLogFields(req), route, status, duration_ms: Math.round(ms * 10) / 10 }, 'request');
+      }
+    });
+    next();
+  };
+}
+
+function setRateLimitHeaders(res: Response, decision: { limit: number; remaining: number; resetEpochSeconds: number }): void {
+  res.setHeader('X-RateLimit-Limit', decision.limit);
+  res.setHeader('X-RateLimit-Remaining', decision.remaining);
+  res.setHeader('X-RateLimit-Reset', decision.resetEpochSeconds);
+}
+
+/**
+ * Authentication and rate limits. A valid `Authorization: Bearer <key>` sets
+ * `req.context` and counts against that key's limit; anything else counts against the
+ * client address's anonymous limit, and is a 401 unless the path is public. Every
+ * response carries the `X-RateLimit-*` headers of the bucket it counted against.
+ */
+export function authenticate(runtime: Runtime): RequestHandler {
+  const { workspaces, rateLimiter, config, logger } = runtime;
+  const anonymousLimit = config.rateLimitAnonymousPerMinute;
+
+  const anonymous = (req: Request, res: Response, next: NextFunction, isPublic: boolean): void => {
+    const decision = rateLimiter.consume(`ip:${req.socket.remoteAddress ?? 'unknown'}`, anonymousLimit, Date.now());
+    setRateLimitHeaders(res, decision);
+    const id = (req as PlatformRequest).requestId ?? '';
+    if (!decision.allowed) {
+      res.setHeader('Retry-After', decision.retryAfterSeconds);
+      sendError(res, 429, 'rate_limited', `too many requests; retry after ${decision.retryAfterSeconds} s`, [], id);
+    } else if (isPublic) {
+      next();
+    } else {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      const sent = req.headers.authorization;
+      const message = sent === undefined ? 'missing API key: send Authorization: Bearer <key>' : 'invalid API key';
+      sendError(res, 401, 'unauthorized', message, [], id);
+    }
+  };
+
+  return (req, res, next) => {
+    const isPublic = PUBLIC_PATH.test(req.path);
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (!match) {
+      anonymous(req, res, next, isPublic);
+      return;
+    }
+    workspaces.authenticate(match[1]).then(
+      (principal) => {
+        if (!principal) {
+          anonymous(req, res, next, isPublic);
+          return;
+        }
+        const platform = req as PlatformRequest;
+        const decision = rateLimiter.consume(principal.key_id, principal.rate_limit_per_minute, Date.now());
+        setRateLimitHeaders(res, decision);
+        if (!decision.allowed) {
+          res.setHeader('Retry-After', decision.retryAfterSeconds);
+          sendError(res, 429, 'rate_limited', `rate limit of ${decision.limit} requests per minute exceeded; retry after ${decision.retryAfterSeconds} s`, [], platform.requestId ?? '');
+          return;
+        }
+        platform.context = { request_id: platform.requestId ?? '', key_id: principal.key_id, workspace_id: principal.workspace_id };
+        next();
+      },
+      (error: unknown) => {
+        logger.error({ ...requestLogFields(req), err: error }, 'authentication failed: registry unavailable');
+        res.setHeader('Retry-After', 1);
+        sendError(res, 503, 'unavailable', 'the key registry is unavailable; retry shortly', [], (req as PlatformRequest).requestId ?? '');
+      },
+    );
+  };
+}
+
+/** JSON bodies up to 1 MiB; anything else is left unparsed (and fails validation as missing fields). */
+export function jsonBody(): RequestHandler {
+  return express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] });
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  message?: string;
+}
+
+/** Maps body-parser failures to the error shape (they happen before Nest sees the request). */
+export function bodyErrors(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const id = (req as PlatformRequest).requestId ?? '';
+    const failure = (error ?? {}) as BodyParserError;
+    switch (failure.type) {
+      case 'entity.too.large':
+        sendError(res, 413, 'payload_too_large', 'the request body is larger than 1 MiB', [{ field: 'body', message: 'must be at most 1 MiB' }], id);
+        return;
+      case 'entity.parse.failed':
+        sendError(res, 400, 'validation_error', 'the request body is not valid JSON', [{ field: 'body', message: `malformed JSON: ${failure.message ?? 'parse error'}` }], id);
+        return;
+      case 'charset.unsupported':
+      case 'encoding.unsupported':
+        sendError(res, 415, 'unsupported_media_type', failure.message ?? 'unsupported encoding', [{ field: 'Content-Type', message: 'send JSON as UTF-8' }], id);
+        return;
+      case 'request.aborted':
+      case 'request.size.invalid':
+        sendError(res, 400, 'bad_request', failure.message ?? 'the request body could not be read', [{ field: 'body', message: 'incomplete body' }], id);
+        return;
+    }
+    const status = failure.status ?? failure.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendError(res, status, status === 413 ? 'payload_too_large' : 'bad_request', failure.message ?? 'bad request', [{ field: 'body', message: failure.message ?? 'unreadable' }], id);
+      return;
+    }
+    logger.error({ ...requestLogFields(req), err: error }, 'reading the request body failed');
+    next(error);
+  };
+}
+
+/**
+ * Keys that turn plain JSON into something else on its way to a DTO: class-transformer
+ * takes an object's own `constructor` for its class, and `__proto__` names the prototype.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor']);
+
+function childPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+/**
+ * Checks a parsed body without recursion (a hostile body cannot overflow the stack
+ * here): a problem naming the field when it nests deeper than `max` or holds a reserved
+ * key below the top level. Reserved keys at the top level are unknown fields: dropped.
+ */
+export function sanitizeBody(body: unknown, max: number): ErrorDetail | null {
+  if (typeof body !== 'object' || body === null) return null;
+  if (!Array.isArray(body)) for (const key of RESERVED_KEYS) if (Object.hasOwn(body, key)) delete (body as Record<string, unknown>)[key];
+  const stack: { value: object; path: string; depth: number }[] = [{ value: body, path: '', depth: 1 }];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop() as { value: object; path: string; depth: number };
+    if (depth > max) return { field: path || 'body', message: `must not be nested deeper than ${max} levels` };
+    if (Array.isArray(value)) {
+      value.forEach((item: unknown, i) => {
+        if (typeof item === 'object' && item !== null) stack.push({ value: item, path: childPath(path, i), depth: depth + 1 });
+      });
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (RESERVED_KEYS.has(key)) return { field: childPath(path, key), message: `"${key}" is a reserved name` };
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) stack.push({ value: item, path: childPath(path, key), depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+/** A parsed body must be an object, of bounded depth, without reserved keys. */
+export function bodyShape(): RequestHandler {
+  return (req, res, next) => {
+    const body: unknown = req.body;
+    if (body === undefined || body === null || typeof body !== 'object') {
+      next();
+      return;
+    }
+    const problem: ErrorDetail | null = Array.isArray(body)
+      ? { field: 'body', message: 'must be a JSON object, not an array' }
+      : sanitizeBody(body, MAX_BODY_DEPTH);
+    if (problem) {
+      sendError(res, 422, 'validation_error', 'the request body has the wrong shape', [problem], (req as PlatformRequest).requestId ?? '');
+      return;
+    }
+    next();
+  };
+}
+
+/** JSON with object keys sorted, so `{a,b}` and `{b,a}` fingerprint alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${keys
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method}\n${path}\n${body === undefined ? '' : canonicalJson(body)}`).digest('hex');
+}
+
+/**
+ * `Idempotency-Key` on a POST: the first request with a key runs and its response
+ * (status, body, headers) is kept 24 h; the same key with the same method, path and
+ * body gets that response again without running anything; with another body, 409. A
+ * request that ends in a 5xx gives its key up, so the client may retry with it. The
+ * record is written before the response leaves, so a client that retries as soon as it
+ * has an answer finds it.
+ */
+export function idempotency(runtime: Pick<Runtime, 'idempotencyKeys' | 'logger' | 'clock'>): RequestHandler {
+  const { idempotencyKeys, logger } = runtime;
+  return (req, res, next) => {
+    if (req.method !== 'POST') {
+      next();
+      return;
+    }
+    const header = req.headers['idempotency-key'];
+    const platform = req as PlatformRequest;
+    const context = platform.context;
+    if (header === undefined || !context) {
+      next();
+      return;
+    }
+    const id = platform.requestId ?? '';
+    if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
+      sendError(res, 422, 'validation_error', 'invalid Idempotency-Key header', [{ field: 'Idempotency-Key', message: 'must be 1 to 255 printable ASCII characters' }], id);
+      return;
+    }
+    const key = header;
+    const workspaceId = context.workspace_id;
+    const fingerprint = requestFingerprint(req.method, req.originalUrl, req.body);
+    idempotencyKeys.begin(workspaceId, key, fingerprint, runtime.clock()).then(
+      (begun) => {
+        switch (begun.state) {
+          case 'replay':
+            res.status(begun.status);
+            for (const [name, value] of Object.entries(begun.headers)) res.setHeader(name, value);
+            res.setHeader('Idempotent-Replayed', 'true');
+            if (begun.body === null || begun.body === undefined) res.end();
+            else res.send(typeof begun.body === 'string' ? begun.body : JSON.stringify(begun.body));
+            return;
+          case 'mismatch':
+            sendError(res, 409, 'conflict', 'this Idempotency-Key was used with another request; use a new key for a new request', [], id);
+            return;
+          case 'in_progress':
+            res.setHeader('Retry-After', 1);
+            sendError(res, 409, 'conflict', 'a request with this Idempotency-Key is still being processed; retry shortly', [], id);
+            return;
+          case 'new':
+            recordResponse(req, res, workspaceId, key, runtime, logger);
+            next();
+            return;
+        }
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}
+
+function recordResponse(req: Request, res: Response, workspaceId: string, key: string, runtime: Pick<Runtime, 'idempotencyKeys'>, logger: Logger): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  let settled = false;
+  // Express writes every response of this API with one `end(body)` call.
+  res.end = function endAfterRecording(this: Response, ...args: unknown[]): Response {
+    if (settled) return end(...args);
+    settled = true;
+    const status = res.statusCode;
+    let stored: Promise<void>;
+    if (status >= 500) {
+      stored = runtime.idempotencyKeys.abandon(workspaceId, key);
+    } else {
+      const chunk = typeof args[0] === 'function' ? undefined : args[0];
+      const text = chunk === undefined || chunk === null ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
+      let body: unknown = null;
+      if (text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.getHeaders())) {
+        if (value === undefined || NOT_REPLAYED.has(name)) continue;
+        headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+      }
+      stored = runtime.idempotencyKeys.complete(workspaceId, key, { status, body, headers });
+    }
+    stored
+      .catch((error: unknown) => logger.error({ ...requestLogFields(req), err: error }, 'recording the Idempotency-Key response failed'))
+      .finally(() => end(...args));
+    return res;
+  } as Response['end'];
+  // A client that hangs up early does not abandon the key: the command still runs to its
+  // end, and its recorded answer is what a retry with the key should get.
+}
+
+export function isPublicPath(path: string): boolean {
+  return PUBLIC_PATH.test(path);
+}
+
+export interface PipelineParts {
+  histogram: Histogram<'method' | 'route' | 'status'>;
+  /** Static files served under `assetsPath` (the docs viewer's), public. */
+  assetsPath: string;
+  assets: RequestHandler;
+}
+
+/**
+ * Every step above as ONE Express layer: request id, timing, authentication and rate
+ * limit, static assets, JSON body, body shape, Idempotency-Key. Express 5 pays a
+ * noticeable price per layer on every request; the steps run here in the same order
+ * they would as separate layers.
+ */
+export function platformPipeline(runtime: Runtime, parts: PipelineParts): RequestHandler {
+  const assignId = requestId();
+  const observe = observeRequests(parts.histogram, runtime.logger);
+  const authenticated = authenticate(runtime);
+  const parse = jsonBody();
+  const parseFailed = bodyErrors(runtime.logger);
+  const shape = bodyShape();
+  const idempotent = idempotency(runtime);
+  const assetsPrefix = `${parts.assetsPath}/`;
+  const noop = (): void => undefined;
+
+  return (req, res, next) => {
+    assignId(req, res, noop);
+    observe(req, res, noop);
+    authenticated(req, res, (authError?: unknown) => {
+      if (authError) return next(authError);
+      if (req.path.startsWith(assetsPrefix)) return parts.assets(req, res, next);
+      parse(req, res, (parseError?: unknown) => {
+        if (parseError) return parseFailed(parseError, req, res, next);
+        shape(req, res, () => idempotent(req, res, next));
+      });
+    });
+  };
+}

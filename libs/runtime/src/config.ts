@@ -1,0 +1,110 @@
+import { resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Everything the process reads from its environment, validated once at start.
+ * Adapters are chosen by which server URLs are set: none set is the embedded mode
+ * (SQLite files under `dataDir`, in-process messaging).
+ */
+export interface RuntimeConfig {
+  port: number;
+  host: string;
+  /** Absolute path of the data directory (SQLite files, generated keys). */
+  dataDir: string;
+  /** `POSTLOOM_API_KEY`: bootstrapped into workspace `default`; null lets the embedded mode generate one. */
+  apiKey: string | null;
+  /** `POSTLOOM_ENCRYPTION_KEY` (base64 or hex, 32 bytes); null lets the embedded mode generate one. */
+  encryptionKey: string | null;
+  eventStoreUrl: string | null;
+  mongoUrl: string | null;
+  natsUrl: string | null;
+  logLevel: LogLevel;
+  /** Limit of the bootstrap key, requests per minute. */
+  rateLimitPerMinute: number;
+  /** Limit per client IP for requests without a valid key. */
+  rateLimitAnonymousPerMinute: number;
+  /** How long a write waits for the read model to show it before answering. */
+  readYourWritesTimeoutMs: number;
+  /** Let media URLs point at loopback/private addresses (local test servers). */
+  mediaAllowPrivateNetworks: boolean;
+  /** How long to keep trying to reach a configured server at start before giving up. */
+  connectTimeoutMs: number;
+}
+
+/** The environment holds a value the process cannot start with. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | null => {
+    const value = env[name]?.trim();
+    return value ? value : null;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = text(name);
+    if (raw === null) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const flag = (name: string): boolean => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined || raw === null) return false;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return false;
+  };
+  const url = (name: string, schemes: string[]): string | null => {
+    const raw = text(name);
+    if (raw === null) return null;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
+    if (!scheme || !schemes.includes(scheme)) {
+      problems.push(`${name} must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}, got "${redactUrl(raw)}"`);
+      return null;
+    }
+    return raw;
+  };
+
+  const logLevel = (text('LOG_LEVEL')?.toLowerCase() ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+
+  const apiKey = text('POSTLOOM_API_KEY');
+  if (apiKey !== null && (apiKey.length < 16 || /\s/.test(apiKey))) {
+    problems.push('POSTLOOM_API_KEY must be at least 16 characters without spaces');
+  }
+
+  const config: RuntimeConfig = {
+    port: integer('PORT', 3000, 0, 65535),
+    host: text('HOST') ?? '0.0.0.0',
+    dataDir: resolve(text('DATA_DIR') ?? './data'),
+    apiKey,
+    encryptionKey: text('POSTLOOM_ENCRYPTION_KEY'),
+    eventStoreUrl: url('EVENTSTORE_URL', ['esdb', 'esdb+discover']),
+    mongoUrl: url('MONGO_URL', ['mongodb', 'mongodb+srv']),
+    natsUrl: url('NATS_URL', ['nats', 'tls', 'ws', 'wss']),
+    logLevel,
+    rateLimitPerMinute: integer('RATE_LIMIT_PER_MINUTE', 1000, 1, 1_000_000),
+    rateLimitAnonymousPerMinute: integer('RATE_LIMIT_ANONYMOUS_PER_MINUTE', 600, 1, 1_000_000),
+    readYourWritesTimeoutMs: integer('READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 600_000),
+    mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
+    connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** A URL fit for logs: user and password replaced. */
+export function redactUrl(raw: string): string {
+  return raw.replace(/\/\/[^/@]*@/, '//***@');
+}
