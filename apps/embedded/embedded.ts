@@ -22,6 +22,11 @@ export interface EmbeddedOptions {
   /** Default: read from the environment, every platform unless PLATFORMS narrows it. */
   publisher?: PublisherSettings;
   scheduler?: SchedulerSettings;
+  /**
+   * Default true. False leaves publish requests to publishers elsewhere (the `publisher`
+   * app on NATS): the tests that stand in for publishers by recording results themselves.
+   */
+  publishing?: boolean;
 }
 
 /**
@@ -35,7 +40,7 @@ export async function startEmbedded(config: RuntimeConfig, options: EmbeddedOpti
   const schedulerSettings = options.scheduler ?? loadSchedulerSettings(process.env);
   const runtime = await openRuntime(config, { logger: options.logger, queue: { maxAttempts: publisher.maxAttempts, ackWaitMs: publisher.ackWaitMs } });
   try {
-    await startBackgroundWork(runtime, publisher, schedulerSettings);
+    await startBackgroundWork(runtime, options.publishing === false ? null : publisher, schedulerSettings);
     const app = await createHttpApp(runtime);
     await app.listen(config.port, config.host);
     const { port } = app.getHttpServer().address() as AddressInfo;
@@ -56,30 +61,32 @@ export async function startEmbedded(config: RuntimeConfig, options: EmbeddedOpti
   }
 }
 
-/** Publishers, scheduler and webhook delivery; each registers its stop with the runtime. */
-async function startBackgroundWork(runtime: Runtime, publisher: PublisherSettings, schedulerSettings: SchedulerSettings): Promise<void> {
+/** Publishers (unless left to another process), scheduler and webhook delivery; each registers its stop with the runtime. */
+async function startBackgroundWork(runtime: Runtime, publisher: PublisherSettings | null, schedulerSettings: SchedulerSettings): Promise<void> {
   const { config, logger } = runtime;
   const commands = new PostCommands(runtime.eventStore, runtime.clock);
-  const queue = runtime.jobQueue;
-  if (!queue) throw new Error('the embedded app needs the job queue');
-  const publishing = await startPublishing({
-    queue,
-    store: runtime.eventStore,
-    commands,
-    accounts: runtime.accounts,
-    adapters: createPlatformAdapters({}, publisher.platforms),
-    platforms: publisher.platforms,
-    // With PLATFORMS narrowed and no NATS, nothing would ever take the other platforms' jobs.
-    refusePlatforms: config.natsUrl ? [] : PLATFORMS.filter((p) => !publisher.platforms.includes(p)),
-    model: runtime.readModel,
-    concurrency: publisher.concurrency,
-    logger,
-    media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks },
-    retryBackoff: { initialMs: publisher.retryInitialMs, maxMs: publisher.retryMaxMs },
-    onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
-    heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(publisher.ackWaitMs / 3))),
-  });
-  runtime.onClose(() => publishing.stop());
+  if (publisher) {
+    const queue = runtime.jobQueue;
+    if (!queue) throw new Error('the embedded app needs the job queue');
+    const publishing = await startPublishing({
+      queue,
+      store: runtime.eventStore,
+      commands,
+      accounts: runtime.accounts,
+      adapters: createPlatformAdapters({}, publisher.platforms),
+      platforms: publisher.platforms,
+      // With PLATFORMS narrowed and no NATS, nothing would ever take the other platforms' jobs.
+      refusePlatforms: config.natsUrl ? [] : PLATFORMS.filter((p) => !publisher.platforms.includes(p)),
+      model: runtime.readModel,
+      concurrency: publisher.concurrency,
+      logger,
+      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks },
+      retryBackoff: { initialMs: publisher.retryInitialMs, maxMs: publisher.retryMaxMs },
+      onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
+      heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(publisher.ackWaitMs / 3))),
+    });
+    runtime.onClose(() => publishing.stop());
+  }
 
   const scheduler = startScheduler({
     model: runtime.readModel,
@@ -94,7 +101,7 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
   if (schedulerSettings.webhooks) {
     const outbox = openSqliteWebhookOutbox(join(config.dataDir, 'webhook-outbox.sqlite'));
     runtime.onClose(() => outbox.close());
-    const delivery = await startWebhookDelivery({ store: runtime.eventStore, webhooks: runtime.webhooks, outbox, clock: runtime.clock, logger });
+    const delivery = await startWebhookDelivery({ store: runtime.eventStore, webhooks: runtime.webhooks, outbox, clock: runtime.clock, allowPrivateNetworks: config.webhookAllowPrivateNetworks, logger });
     runtime.onClose(() => delivery.stop());
   }
 }

@@ -18,6 +18,12 @@ describe('scheduler app', () => {
     try {
       const child = TsChild.start('apps/scheduler/main.ts', { DATA_DIR: dataDir, LOG_LEVEL: 'info' });
       await child.waitForOutput(/scheduler ready/, 20_000);
+      const port = /"msg":"health endpoint listening"/.test(child.text) ? Number(/"port":(\d+)[^\n]*health endpoint listening/.exec(child.text)?.[1]) : NaN;
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ready: true, checks: { event_store: { status: 'up' }, read_model: { status: 'up' } } });
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/postloom_projection_lag/);
       const exit = await child.stop();
       expect(exit.code).toBe(0);
       expect(child.text).toMatch(/"msg":"runtime closed"/);

@@ -37,7 +37,7 @@ export async function startSchedulerApp(config: RuntimeConfig, settings: Schedul
         outbox = openSqliteWebhookOutbox(join(config.dataDir, 'webhook-outbox.sqlite'));
       }
       runtime.onClose(() => outbox.close());
-      const delivery = await startWebhookDelivery({ store: runtime.eventStore, webhooks: runtime.webhooks, outbox, clock: runtime.clock, logger: runtime.logger });
+      const delivery = await startWebhookDelivery({ store: runtime.eventStore, webhooks: runtime.webhooks, outbox, clock: runtime.clock, allowPrivateNetworks: config.webhookAllowPrivateNetworks, logger: runtime.logger });
       runtime.onClose(() => delivery.stop());
     }
     const health = await serveHealth({ port: config.port, host: config.host, health: () => runtime.health(), metrics: runtime.metrics.registry, logger: runtime.logger });

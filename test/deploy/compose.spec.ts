@@ -57,6 +57,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('health-checks every app service on the /health endpoint it serves', () => {
+    const yaml = normalizedCompose();
+    for (const [service, app] of services) {
+      if (app === null) continue;
+      const block = yaml.slice(yaml.indexOf(`\n  ${service}:\n`) + 1).split(/\n  (?=[\w-]+:\n)/)[0];
+      expect({ service, healthcheck: /healthcheck:[\s\S]*127\.0\.0\.1:3000\/health/.test(block) }).toEqual({ service, healthcheck: true });
+    }
+  });
+
   it('gives every platform a publisher service', () => {
     const yaml = normalizedCompose();
     const platforms = [...yaml.matchAll(/PLATFORMS: ([\w,]+)/g)].flatMap((m) => m[1].split(','));

@@ -30,6 +30,8 @@ export interface RuntimeConfig {
   readYourWritesTimeoutMs: number;
   /** Let media URLs point at loopback/private addresses (local test servers). */
   mediaAllowPrivateNetworks: boolean;
+  /** Let webhook receivers be on loopback/private addresses (same-network services, tests). */
+  webhookAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
 }
@@ -98,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     rateLimitAnonymousPerMinute: integer('RATE_LIMIT_ANONYMOUS_PER_MINUTE', 600, 1, 1_000_000),
     readYourWritesTimeoutMs: integer('READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 600_000),
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
+    webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

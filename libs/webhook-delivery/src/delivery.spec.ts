@@ -61,13 +61,15 @@ describe('webhook delivery', () => {
   let outbox: SqliteWebhookOutbox;
   let delivery: WebhookDelivery | null = null;
 
-  const startDelivery = async (): Promise<WebhookDelivery> => {
+  const startDelivery = async (options: { allowPrivateNetworks?: boolean } = {}): Promise<WebhookDelivery> => {
     delivery = await startWebhookDelivery({
       store: t.runtime.eventStore,
       webhooks: t.runtime.webhooks,
       outbox,
       retry: { initialMs: 50, maxMs: 200, maxAttempts: 4 },
       pollIntervalMs: 20,
+      // The receiver listens on loopback.
+      allowPrivateNetworks: options.allowPrivateNetworks ?? true,
     });
     return delivery;
   };
@@ -199,6 +201,19 @@ describe('webhook delivery', () => {
     await startDelivery();
     await waitFor(() => receiver.received.length === 2, 'both posts are delivered');
     expect(receiver.received.map((r) => r.payload.data.post.id).sort()).toEqual([first, second].sort());
+  });
+
+  it('refuses receivers on private networks unless allowed, recording why', async () => {
+    const webhook = await t.runtime.webhooks.create(t.workspaceId, { url: receiver.url, events: ['post.created'] });
+    const byName = await t.runtime.webhooks.create(t.workspaceId, { url: receiver.url.replace('127.0.0.1', 'localhost'), events: ['post.created'] });
+    await startDelivery({ allowPrivateNetworks: false });
+    await createPost(t, postContent(['mastodon']));
+    for (const id of [webhook.id, byName.id]) {
+      await waitFor(async () => (await t.runtime.webhooks.listDeliveries(t.workspaceId, id)).length >= 1, 'the attempt is logged');
+      const [attempt] = await t.runtime.webhooks.listDeliveries(t.workspaceId, id);
+      expect(attempt).toMatchObject({ succeeded: false, status_code: null, error: expect.stringMatching(/private network address.*WEBHOOK_ALLOW_PRIVATE_NETWORKS/) });
+    }
+    expect(receiver.received).toEqual([]);
   });
 
   it('stops delivering to a removed webhook', async () => {

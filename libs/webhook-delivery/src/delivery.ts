@@ -15,6 +15,7 @@ import {
 import type { EventStore, RecordedEvent, Subscription } from '../../event-store';
 import type { WebhookDeliveryAttempt, WebhookEvent, WebhookWithSecret } from '../../registry';
 import type { PendingDelivery, WebhookOutbox } from './outbox';
+import { postWebhook } from './post-webhook';
 import { SIGNATURE_HEADER, signPayload } from './signature';
 
 /** The registry's webhooks, as far as delivering needs them. */
@@ -48,7 +49,8 @@ export interface WebhookDeliveryDeps {
   /** Persistent queue of pending deliveries (`openSqliteWebhookOutbox` / `connectMongoWebhookOutbox`). */
   outbox: WebhookOutbox;
   clock?: () => Date;
-  fetch?: typeof globalThis.fetch;
+  /** Deliver to receivers on loopback and private networks (WEBHOOK_ALLOW_PRIVATE_NETWORKS). Default false. */
+  allowPrivateNetworks?: boolean;
   retry?: Partial<DeliveryRetry>;
   /** A receiver that has not answered by then counts as a failed attempt. Default 10 s. */
   timeoutMs?: number;
@@ -148,7 +150,6 @@ function describe(err: unknown): string {
 export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<WebhookDelivery> {
   const { store, webhooks, outbox } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const send = deps.fetch ?? globalThis.fetch;
   const retry: DeliveryRetry = { ...DEFAULT_DELIVERY_RETRY, ...deps.retry };
   const timeoutMs = deps.timeoutMs ?? 10_000;
   const pollIntervalMs = deps.pollIntervalMs ?? 500;
@@ -224,8 +225,7 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<W
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const response = await send(webhook.url, {
-        method: 'POST',
+      status = await postWebhook(webhook.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Postloom-Webhooks/1',
@@ -234,12 +234,9 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<W
           'Postloom-Delivery': delivery.event_id,
         },
         body: delivery.body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        allowPrivateNetworks: deps.allowPrivateNetworks ?? false,
       });
-      status = response.status;
-      // The answer's body is not needed; reading it frees the connection.
-      await response.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `the receiver answered HTTP ${status}`;
     } catch (err) {
       error = describe(err);

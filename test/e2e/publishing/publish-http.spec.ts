@@ -60,7 +60,7 @@ describe('publishing through the HTTP API (embedded mode, real PDS, fake Mastodo
     did = created.data.did;
     appPassword = (await reader.com.atproto.server.createAppPassword({ name: 'postloom' })).data.password;
     mastodon = await FakeMastodon.start();
-    app = await startTestApp({ env: { MEDIA_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    app = await startTestApp({ env: { MEDIA_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
   }, 60_000);
 
   afterAll(async () => {
