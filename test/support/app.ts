@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmbeddedApp, startEmbedded } from '../../apps/embedded/embedded';
+import { loadPublisherSettings } from '../../libs/publishing';
 import { loadConfig, type Runtime } from '../../libs/runtime';
+import { loadSchedulerSettings } from '../../libs/scheduling';
 
 export interface TestResponse<T = any> {
   status: number;
@@ -27,6 +29,8 @@ export interface StartTestAppOptions {
   dataDir?: string;
   /** Extra environment, e.g. `{ RATE_LIMIT_PER_MINUTE: '100000' }`. */
   env?: Record<string, string>;
+  /** Default true; false when the test records publish results itself, standing in for publishers. */
+  publishing?: boolean;
 }
 
 export interface TestApp {
@@ -60,7 +64,12 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
     PORT: '0',
     HOST: '127.0.0.1',
   };
-  const start = (): Promise<EmbeddedApp> => startEmbedded(loadConfig(env));
+  const start = (): Promise<EmbeddedApp> =>
+    startEmbedded(loadConfig(env), {
+      publisher: loadPublisherSettings(env, { allPlatformsByDefault: true }),
+      scheduler: loadSchedulerSettings(env),
+      publishing: options.publishing,
+    });
 
   let current: EmbeddedApp;
   try {

@@ -7,7 +7,9 @@ describe('posts: publish, retry, validate (HTTP)', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // These tests record publish results themselves (as publishers report them), so no real
+    // publisher may race them; real publishing is covered in test/e2e/publishing and platforms.
+    app = await startTestApp({ publishing: false });
   });
   afterAll(async () => {
     await app?.stop();
