@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { delay } from '../http/delay';
 import { JsonResponse, requestJson } from '../http/request-json';
 import { isPrivateAddress } from '../media/address';
 import { MediaAttachment, PlatformError } from '../port';
@@ -104,21 +105,8 @@ export function publicMediaProblems(platformName: string, media: readonly MediaA
 
 /** Waits between polls; a cancelled publish stops waiting at once (nothing was posted yet). */
 export function pause(ms: number, platformName: string, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new PlatformError('transient', `${platformName}: waiting for media processing was cancelled`));
-      return;
-    }
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('transient', `${platformName}: waiting for media processing was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
+  const cancelled = () => new PlatformError('transient', `${platformName}: waiting for media processing was cancelled`);
+  return signal?.aborted ? Promise.reject(cancelled()) : delay(ms, signal, cancelled);
 }
 
 /** Unix seconds for Graph's `since` filter, a few minutes before the publish request to absorb clock skew. */

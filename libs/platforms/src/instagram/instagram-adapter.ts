@@ -1,5 +1,6 @@
 import { graphBase } from '../facebook/requests';
-import { foundIn, graphCall, GraphCall, GraphParams, GraphWrite, graphTime, idOf, listed, pause, publicMediaProblems, sameText, sinceOf } from '../facebook/graph';
+import { ContainerApi, MediaContainers } from '../facebook/containers';
+import { foundIn, graphCall, GraphCall, GraphParams, GraphWrite, graphTime, idOf, listed, publicMediaProblems, sameText, sinceOf } from '../facebook/graph';
 import { MediaAttachment, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { containerFailure } from './errors';
 import {
@@ -34,6 +35,19 @@ export interface InstagramAdapterOptions {
 
 const LOOKUP_SLACK_MS = 5 * 60_000;
 
+// https://developers.facebook.com/docs/instagram-platform/content-publishing
+const CONTAINERS: ContainerApi = {
+  platformName: INSTAGRAM_NAME,
+  createEdge: 'media',
+  publishEdge: 'media_publish',
+  publishParams,
+  stateField: 'status_code',
+  reasonField: 'status',
+  settledFields: 'status_code',
+  failed: containerFailure,
+  fallbackUrl: `${INSTAGRAM_WEB}/`,
+};
+
 /**
  * Instagram professional accounts through the Instagram API with Facebook Login:
  * every post is a media container (an image, a reel, a story, or a carousel of finished
@@ -44,8 +58,11 @@ const LOOKUP_SLACK_MS = 5 * 60_000;
 export class InstagramAdapter implements PlatformAdapter {
   readonly platform = 'instagram' as const;
   readonly rules = INSTAGRAM_RULES;
+  private readonly containers: MediaContainers;
 
-  constructor(private readonly options: InstagramAdapterOptions = {}) {}
+  constructor(private readonly options: InstagramAdapterOptions = {}) {
+    this.containers = new MediaContainers(CONTAINERS, options, () => this.now());
+  }
 
   private now(): number {
     return this.options.now?.() ?? Date.now();
@@ -71,57 +88,12 @@ export class InstagramAdapter implements PlatformAdapter {
     if (!plan) throw new PlatformError('rejected', `${INSTAGRAM_NAME} cannot publish this media as a ${settings.postType}`);
     await this.requireJpeg(request.media);
 
-    let containerId: string;
-    if (plan.kind === 'carousel') {
-      const children: string[] = [];
-      for (const item of plan.items) children.push(await this.container(graph, creds, carouselItemParams(item), request.signal));
-      for (const child of children) await this.untilFinished(graph, creds, child, request.signal);
-      containerId = await this.container(graph, creds, carouselParams(children, request.text, settings), request.signal);
-    } else {
-      containerId = await this.container(graph, creds, containerParams(plan, request.text, settings), request.signal);
-    }
-    await this.untilFinished(graph, creds, containerId, request.signal);
-
-    const published = await this.publishContainer(request, creds, graph, containerId);
-    if (typeof published !== 'string') return published;
-    return { post_id: published, post_url: await this.permalink(graph, creds, published, request.signal), ref: { id: published } };
-  }
-
-  /**
-   * Publishes the container. When the answer is lost, the container's `status_code` tells
-   * what happened: still `FINISHED` means not published, and publishing that same
-   * container again cannot make a second post (a container is published once);
-   * `PUBLISHED` means it is out, and it is looked up.
-   */
-  private async publishContainer(request: SegmentRequest, creds: InstagramCredentials, graph: string, containerId: string): Promise<string | SegmentRef> {
-    const publish = async () => {
-      const body = await this.call('POST', `${graph}/${creds.igUserId}/media_publish`, publishParams(containerId), creds, 'final', request.signal);
-      const id = idOf(body);
-      if (!id) throw new PlatformError('unknown_outcome', `${INSTAGRAM_NAME} published container ${containerId} but answered no media id`);
-      return id;
-    };
-    try {
-      return await publish();
-    } catch (err) {
-      if (!(err instanceof PlatformError) || err.kind !== 'unknown_outcome') throw err;
-      if ((await this.settledStatus(graph, creds, containerId, request.signal)) === 'FINISHED') {
-        try {
-          return await publish();
-        } catch (again) {
-          // Refused as already published: the first request got through after all.
-          if ((await this.settledStatus(graph, creds, containerId, request.signal)) !== 'PUBLISHED') throw again;
-        }
-      }
-      const found = await this.findPublished(request).catch(() => null);
-      if (found) return found;
-      throw err;
-    }
-  }
-
-  private settledStatus(graph: string, creds: InstagramCredentials, containerId: string, signal?: AbortSignal): Promise<unknown> {
-    return this.call('GET', `${graph}/${containerId}`, { fields: 'status_code' }, creds, 'read', signal).then(
-      (body) => body.status_code,
-      () => undefined,
+    return this.containers.post(
+      { graph, accountId: creds.igUserId, token: creds.token, signal: request.signal },
+      plan.kind === 'carousel'
+        ? { items: plan.items.map(carouselItemParams), carousel: (children) => carouselParams(children, request.text, settings) }
+        : { single: containerParams(plan, request.text, settings) },
+      () => this.findPublished(request),
     );
   }
 
@@ -135,47 +107,6 @@ export class InstagramAdapter implements PlatformAdapter {
       const { mime } = await m.load();
       if (!INSTAGRAM_IMAGE_TYPES.includes(mime)) throw new PlatformError('rejected', `${INSTAGRAM_NAME} publishes JPEG images only; image ${i + 1} (${m.url}) is ${mime}`);
     }
-  }
-
-  /** A container is invisible until published, so creating one again after a lost answer is harmless. */
-  private async container(graph: string, creds: InstagramCredentials, params: GraphParams, signal?: AbortSignal): Promise<string> {
-    const body = await this.call('POST', `${graph}/${creds.igUserId}/media`, params, creds, 'repeatable', signal);
-    const id = idOf(body);
-    if (!id) throw new PlatformError('transient', `${INSTAGRAM_NAME} answered a media container without an id`);
-    return id;
-  }
-
-  /** Polls `status_code` until `FINISHED`; Instagram refuses to publish a container before. */
-  private async untilFinished(graph: string, creds: InstagramCredentials, containerId: string, signal?: AbortSignal): Promise<void> {
-    const deadline = this.now() + (this.options.processingTimeoutMs ?? 180_000);
-    const interval = this.options.pollIntervalMs ?? 3_000;
-    for (;;) {
-      const body = await this.call('GET', `${graph}/${containerId}`, { fields: 'status_code,status' }, creds, 'read', signal);
-      switch (body.status_code) {
-        case 'FINISHED':
-          return;
-        case 'ERROR':
-          throw containerFailure(containerId, body.status);
-        case 'EXPIRED':
-          throw new PlatformError('transient', `${INSTAGRAM_NAME} media container ${containerId} expired before it was published; a new one will be made`);
-      }
-      if (this.now() + interval > deadline) throw new PlatformError('transient', `${INSTAGRAM_NAME} is still processing media container ${containerId}; will try again later`);
-      await pause(interval, INSTAGRAM_NAME, signal);
-    }
-  }
-
-  /**
-   * The public link of published media. It is published by now, so a failed read must
-   * not fail the segment (a retry would post it twice): the profile-less home link stands in.
-   */
-  private async permalink(graph: string, creds: InstagramCredentials, mediaId: string, signal?: AbortSignal): Promise<string> {
-    try {
-      const body = await this.call('GET', `${graph}/${mediaId}`, { fields: 'permalink' }, creds, 'read', signal);
-      if (typeof body.permalink === 'string' && body.permalink !== '') return body.permalink;
-    } catch {
-      // Falls through to the stand-in link.
-    }
-    return `${INSTAGRAM_WEB}/`;
   }
 
   private async comment(request: SegmentRequest, creds: InstagramCredentials, graph: string): Promise<SegmentRef> {

@@ -1,4 +1,5 @@
 import { JsonResponse, requestJson, RequestJsonInit } from '../http/request-json';
+import { delay } from '../http/delay';
 import { MediaAttachment, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { linkedinFailure } from './errors';
 import {
@@ -38,20 +39,6 @@ type Write = 'read' | 'repeatable' | 'final';
 const LOOKUP_SLACK_MS = 5 * 60_000;
 const LOOKUP_COUNT = 20;
 const COMMENT_PAGES = 3;
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('transient', `${LINKEDIN_NAME}: waiting for media processing was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
-}
 
 function valueOf(response: JsonResponse): Record<string, unknown> {
   const value = (response.body as { value?: unknown } | undefined)?.value;
@@ -168,7 +155,7 @@ export class LinkedInAdapter implements PlatformAdapter {
       if (status === 'AVAILABLE') return;
       if (status === 'PROCESSING_FAILED') throw new PlatformError('rejected', `${LINKEDIN_NAME} could not process ${urn}`);
       if (this.now() + interval > deadline) throw new PlatformError('transient', `${LINKEDIN_NAME} is still processing ${urn}; will try again later`);
-      await pause(interval, signal);
+      await delay(interval, signal, () => new PlatformError('transient', `${LINKEDIN_NAME}: waiting for media processing was cancelled`));
     }
   }
 

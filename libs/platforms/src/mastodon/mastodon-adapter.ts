@@ -1,4 +1,5 @@
 import { JsonResponse, requestJson, RequestJsonInit } from '../http';
+import { delay } from '../http/delay';
 import { fitImage } from '../media';
 import { MediaAttachment, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { mastodonFailure, retryableWhenUnknown } from './errors';
@@ -32,20 +33,6 @@ function mediaEntity(body: unknown): MediaEntity {
   if (typeof id !== 'string' && typeof id !== 'number') throw new PlatformError('transient', `${MASTODON_NAME} answered a media upload without an id`);
   const url = (body as { url?: unknown }).url;
   return { id: String(id), url: typeof url === 'string' ? url : null };
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('transient', `${MASTODON_NAME} media processing wait was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
 }
 
 export class MastodonAdapter implements PlatformAdapter {
@@ -132,7 +119,7 @@ export class MastodonAdapter implements PlatformAdapter {
       const response = await this.call(apiUrl(instance.base, `/api/v1/media/${encodeURIComponent(id)}`), { headers: authorization(instance.token), signal });
       if (mediaEntity(response.body).url !== null) return;
       if (this.now() + interval > deadline) throw new PlatformError('transient', `${MASTODON_NAME} is still processing media ${id}; will try again later`);
-      await pause(interval, signal);
+      await delay(interval, signal, () => new PlatformError('transient', `${MASTODON_NAME} media processing wait was cancelled`));
     }
   }
 

@@ -1,4 +1,5 @@
 import { JsonResponse, requestJson } from '../http/request-json';
+import { delay } from '../http/delay';
 import { MediaAttachment, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { SegmentAttempts } from '../telegram/segment-attempts';
 import { slackFailure } from './errors';
@@ -51,20 +52,6 @@ interface PostedMessage {
 const LOOKUP_WINDOW_S = 300;
 // The only calls that post something; every other one can be repeated when its answer is lost.
 const POSTING_METHODS = new Set(['chat.postMessage', 'files.completeUploadExternal']);
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('unknown_outcome', `${SLACK_NAME} wait for the file share was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
-}
 
 /**
  * Slack through the Web API with a bot token: text is `chat.postMessage`; files go up with
@@ -209,7 +196,7 @@ export class SlackAdapter implements PlatformAdapter {
       }
       if (ts) return ts;
       if (this.now() + interval > deadline) throw new PlatformError('unknown_outcome', `${SLACK_NAME} took the files but had not shared them in ${channel} after ${this.options.shareTimeoutMs ?? 30_000} ms`);
-      await pause(interval, signal);
+      await delay(interval, signal, () => new PlatformError('unknown_outcome', `${SLACK_NAME} wait for the file share was cancelled`));
     }
   }
 

@@ -1,5 +1,6 @@
 import { graphBase } from '../facebook/requests';
-import { foundIn, graphCall, GraphCall, GraphParams, GraphWrite, graphTime, idOf, listed, pause, publicMediaProblems, sameText, sinceOf } from '../facebook/graph';
+import { ContainerApi, MediaContainers } from '../facebook/containers';
+import { foundIn, graphCall, GraphCall, GraphParams, GraphWrite, graphTime, listed, publicMediaProblems, sameText, sinceOf } from '../facebook/graph';
 import { PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { containerFailure } from './errors';
 import { carouselItemParams, carouselParams, credentialsOf, publishParams, segmentProblems, singleContainerParams, ThreadsCredentials } from './requests';
@@ -23,6 +24,19 @@ export interface ThreadsAdapterOptions {
 
 const LOOKUP_SLACK_MS = 5 * 60_000;
 
+// https://developers.facebook.com/docs/threads/posts
+const CONTAINERS: ContainerApi = {
+  platformName: THREADS_NAME,
+  createEdge: 'threads',
+  publishEdge: 'threads_publish',
+  publishParams,
+  stateField: 'status',
+  reasonField: 'error_message',
+  settledFields: 'status,error_message',
+  failed: containerFailure,
+  fallbackUrl: `${THREADS_WEB}/`,
+};
+
 /**
  * Threads: each segment is a media container (text, an image, a video, or a carousel of
  * finished items) created with `reply_to_id` set to the previous segment, published with
@@ -31,8 +45,11 @@ const LOOKUP_SLACK_MS = 5 * 60_000;
 export class ThreadsAdapter implements PlatformAdapter {
   readonly platform = 'threads' as const;
   readonly rules = THREADS_RULES;
+  private readonly containers: MediaContainers;
 
-  constructor(private readonly options: ThreadsAdapterOptions = {}) {}
+  constructor(private readonly options: ThreadsAdapterOptions = {}) {
+    this.containers = new MediaContainers(CONTAINERS, options, () => this.now());
+  }
 
   private now(): number {
     return this.options.now?.() ?? Date.now();
@@ -50,103 +67,11 @@ export class ThreadsAdapter implements PlatformAdapter {
     const problems = this.check(request);
     if (problems.length > 0) throw new PlatformError('rejected', `${THREADS_NAME} would refuse this post: ${problems.join('; ')}`);
     const creds = credentialsOf(request.account);
-    const graph = this.graph(request);
-
-    let containerId: string;
-    if (request.media.length > 1) {
-      const children: string[] = [];
-      for (const item of request.media) children.push(await this.container(graph, creds, carouselItemParams(item), request.signal));
-      for (const child of children) await this.untilFinished(graph, creds, child, request.signal);
-      containerId = await this.container(graph, creds, carouselParams(request, children), request.signal);
-    } else {
-      containerId = await this.container(graph, creds, singleContainerParams(request), request.signal);
-    }
-    await this.untilFinished(graph, creds, containerId, request.signal);
-
-    const published = await this.publishContainer(request, creds, graph, containerId);
-    if (typeof published !== 'string') return published;
-    return { post_id: published, post_url: await this.permalink(graph, creds, published, request.signal), ref: { id: published } };
-  }
-
-  /** A container is invisible until published, so creating one again after a lost answer is harmless. */
-  private async container(graph: string, creds: ThreadsCredentials, params: GraphParams, signal?: AbortSignal): Promise<string> {
-    const body = await this.call('POST', `${graph}/${creds.userId}/threads`, params, creds, 'repeatable', signal);
-    const id = idOf(body);
-    if (!id) throw new PlatformError('transient', `${THREADS_NAME} answered a media container without an id`);
-    return id;
-  }
-
-  private async status(graph: string, creds: ThreadsCredentials, containerId: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    return this.call('GET', `${graph}/${containerId}`, { fields: 'status,error_message' }, creds, 'read', signal);
-  }
-
-  /** Polls `status` until `FINISHED`; Threads refuses to publish a container before. */
-  private async untilFinished(graph: string, creds: ThreadsCredentials, containerId: string, signal?: AbortSignal): Promise<void> {
-    const deadline = this.now() + (this.options.processingTimeoutMs ?? 180_000);
-    const interval = this.options.pollIntervalMs ?? 3_000;
-    for (;;) {
-      const body = await this.status(graph, creds, containerId, signal);
-      switch (body.status) {
-        case 'FINISHED':
-          return;
-        case 'ERROR':
-          throw containerFailure(containerId, body.error_message);
-        case 'EXPIRED':
-          throw new PlatformError('transient', `${THREADS_NAME} media container ${containerId} expired before it was published; a new one will be made`);
-      }
-      if (this.now() + interval > deadline) throw new PlatformError('transient', `${THREADS_NAME} is still processing media container ${containerId}; will try again later`);
-      await pause(interval, THREADS_NAME, signal);
-    }
-  }
-
-  /**
-   * Publishes the container. When the answer is lost, the container's own status tells
-   * what happened (https://developers.facebook.com/docs/threads/troubleshooting): still
-   * `FINISHED` means not published, and publishing that same container again cannot make
-   * a second post (a container is published once); `PUBLISHED` means it is out, and it
-   * is looked up.
-   */
-  private async publishContainer(request: SegmentRequest, creds: ThreadsCredentials, graph: string, containerId: string): Promise<string | SegmentRef> {
-    const publish = async () => {
-      const body = await this.call('POST', `${graph}/${creds.userId}/threads_publish`, publishParams(containerId), creds, 'final', request.signal);
-      const id = idOf(body);
-      if (!id) throw new PlatformError('unknown_outcome', `${THREADS_NAME} published container ${containerId} but answered no media id`);
-      return id;
-    };
-    try {
-      return await publish();
-    } catch (err) {
-      if (!(err instanceof PlatformError) || err.kind !== 'unknown_outcome') throw err;
-      if ((await this.settledStatus(graph, creds, containerId, request.signal)) === 'FINISHED') {
-        try {
-          return await publish();
-        } catch (again) {
-          // Refused as already published: the first request got through after all.
-          if ((await this.settledStatus(graph, creds, containerId, request.signal)) !== 'PUBLISHED') throw again;
-        }
-      }
-      const found = await this.findPublished(request).catch(() => null);
-      if (found) return found;
-      throw err;
-    }
-  }
-
-  private settledStatus(graph: string, creds: ThreadsCredentials, containerId: string, signal?: AbortSignal): Promise<unknown> {
-    return this.status(graph, creds, containerId, signal).then(
-      (body) => body.status,
-      () => undefined,
+    return this.containers.post(
+      { graph: this.graph(request), accountId: creds.userId, token: creds.token, signal: request.signal },
+      request.media.length > 1 ? { items: request.media.map(carouselItemParams), carousel: (children) => carouselParams(request, children) } : { single: singleContainerParams(request) },
+      () => this.findPublished(request),
     );
-  }
-
-  /** The post is out by now: a failed permalink read must not fail the segment (a retry would post it twice). */
-  private async permalink(graph: string, creds: ThreadsCredentials, mediaId: string, signal?: AbortSignal): Promise<string> {
-    try {
-      const body = await this.call('GET', `${graph}/${mediaId}`, { fields: 'permalink' }, creds, 'read', signal);
-      if (typeof body.permalink === 'string' && body.permalink !== '') return body.permalink;
-    } catch {
-      // Falls through to the stand-in link.
-    }
-    return `${THREADS_WEB}/`;
   }
 
   /** Looks for the segment among the account's posts (or replies, for later segments) made since the request. */

@@ -1,4 +1,5 @@
 import { JsonResponse, requestJson } from '../http/request-json';
+import { delay } from '../http/delay';
 import { MediaAttachment, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { SegmentAttempts } from '../telegram/segment-attempts';
 import { errorOf, failedPost, tiktokFailure } from './errors';
@@ -42,20 +43,6 @@ const PROCESSING = new Set(['PROCESSING_DOWNLOAD', 'PROCESSING_UPLOAD', 'SEND_TO
 // A duplicate posted before a lost answer would be this old at most, relative to the publish request.
 const LOOKUP_WINDOW_S = 300;
 const LOOKUP_FIELDS = 'id,title,video_description,create_time,share_url';
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('unknown_outcome', `${TIKTOK_NAME} status wait was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
-}
 
 /**
  * Photos are pulled by TikTok from their URLs, but TikTok takes JPEG and WebP only: the
@@ -193,7 +180,7 @@ export class TiktokAdapter implements PlatformAdapter {
       if (!complete && status.status !== undefined && !PROCESSING.has(status.status)) {
         throw new PlatformError('unknown_outcome', `${TIKTOK_NAME} answered an unknown status ${status.status} for ${publishId}`);
       }
-      await pause(interval, signal);
+      await delay(interval, signal, () => new PlatformError('unknown_outcome', `${TIKTOK_NAME} status wait was cancelled`));
     }
   }
 

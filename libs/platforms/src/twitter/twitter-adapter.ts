@@ -1,4 +1,5 @@
 import { JsonResponse, requestJson, RequestJsonInit } from '../http/request-json';
+import { delay } from '../http/delay';
 import { fitImage } from '../media/fit-image';
 import { MediaAttachment, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { twitterFailure } from './errors';
@@ -33,20 +34,6 @@ interface PreparedMedia {
 const LOOKUP_SLACK_MS = 5 * 60_000;
 const TIMELINE_PAGE = 20;
 const TIMELINE_PAGES = 3;
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('transient', `${TWITTER_NAME}: waiting for media processing was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
-}
 
 function dataOf(response: JsonResponse): Record<string, unknown> {
   const data = (response.body as { data?: unknown } | undefined)?.data;
@@ -157,7 +144,7 @@ export class TwitterAdapter implements PlatformAdapter {
       }
       const wait = this.options.pollIntervalMs ?? Math.max(1, Number(info.check_after_secs) || 1) * 1000;
       if (this.now() + wait > deadline) throw new PlatformError('transient', `${TWITTER_NAME} is still processing media ${id}; will try again later`);
-      await pause(wait, signal);
+      await delay(wait, signal, () => new PlatformError('transient', `${TWITTER_NAME}: waiting for media processing was cancelled`));
       const status = await this.call(`${base}/2/media/upload?${new URLSearchParams({ command: 'STATUS', media_id: id })}`, { headers: authorization(token), signal }, 'read');
       info = (dataOf(status).processing_info ?? { state: 'succeeded' }) as typeof info;
     }

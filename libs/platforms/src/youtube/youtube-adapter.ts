@@ -1,4 +1,5 @@
 import { JsonResponse, requestJson, RequestJsonInit } from '../http/request-json';
+import { delay } from '../http/delay';
 import { LoadedMedia, PlatformAdapter, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { SegmentAttempts } from '../telegram/segment-attempts';
 import { youtubeFailure } from './errors';
@@ -41,20 +42,6 @@ const JSON_UTF8 = 'application/json; charset=UTF-8';
 const SESSION_EXPIRED = 'upload_session_expired';
 // A duplicate would be among the channel's latest uploads or the video's latest comments.
 const LOOKUP_PAGE = '50';
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const cancelled = () => {
-      clearTimeout(timer);
-      reject(new PlatformError('transient', `${YOUTUBE_NAME} upload was cancelled`));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', cancelled);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', cancelled, { once: true });
-  });
-}
 
 /**
  * YouTube through the Data API v3: the first segment is the video (resumable upload, its
@@ -184,7 +171,7 @@ export class YoutubeAdapter implements PlatformAdapter {
       if (response && response.status !== 308 && response.status < 500) throw youtubeFailure(response, this.now());
       if (resumes >= maxResumes) throw new PlatformError('transient', `${YOUTUBE_NAME} upload was interrupted ${resumes + 1} times; it resumes on the next attempt`);
       // https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol#Check_Upload_Status
-      if (response?.status !== 308) await pause(this.options.pollIntervalMs ?? 1_000, signal);
+      if (response?.status !== 308) await delay(this.options.pollIntervalMs ?? 1_000, signal, () => new PlatformError('transient', `${YOUTUBE_NAME} upload was cancelled`));
       const status = await this.uploadStatus(channel, session, total, signal);
       if (status.id) return status.id;
       offset = status.next;

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
  * Discord's HTTP API (v10) on 127.0.0.1 for tests: webhooks (get, execute with `wait`,
@@ -88,23 +88,21 @@ interface Upload {
   filename: string;
 }
 
-export class FakeDiscord {
+export class FakeDiscord extends LocalPlatformServer {
   readonly messages: FakeDiscordMessage[] = [];
   readonly channels = new Map<string, FakeDiscordChannel>();
   /** Every request, in order: `METHOD /path` with secrets as sent. */
   readonly requests: string[] = [];
   readonly channelId: string;
   readonly botUserId = '1100000000000000001';
-  private readonly failures: Array<{ route: RegExp; failure: FakeDiscordFailure }> = [];
+  private readonly failures = new ScriptedFailures<FakeDiscordFailure>();
   private readonly threadStarters = new Set<string>();
   private sequence = 0n;
   private webhookDeleted = false;
   private options: Required<FakeDiscordOptions>;
 
-  private constructor(
-    private readonly server: http.Server,
-    options: FakeDiscordOptions,
-  ) {
+  private constructor(options: FakeDiscordOptions) {
+    super('application/json');
     this.options = {
       guildId: '900000000000000001',
       channelKind: 'text',
@@ -120,15 +118,9 @@ export class FakeDiscord {
   }
 
   static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
-    const server = http.createServer();
-    const fake = new FakeDiscord(server, options);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeDiscord(options);
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** As Discord shows it; the adapter posts to the account's `base_url` host instead. */
@@ -154,7 +146,7 @@ export class FakeDiscord {
 
   /** The next request whose `METHOD /path` matches gets this answer instead. */
   failNext(route: RegExp, failure: FakeDiscordFailure): void {
-    this.failures.push({ route, failure });
+    this.failures.add(route, failure);
   }
 
   /** Deletes the webhook: it answers 404 Unknown Webhook from now on. */
@@ -162,35 +154,21 @@ export class FakeDiscord {
     this.webhookDeleted = true;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
   private snowflake(): string {
     this.sequence++;
     return String(((BigInt(Date.now()) - EPOCH) << 22n) | (this.sequence & 0xfffn));
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     const route = `${req.method} ${url.pathname}`;
     this.requests.push(route);
-    const injected = this.failures.findIndex((f) => f.route.test(route));
-    const failure = injected >= 0 ? this.failures.splice(injected, 1)[0].failure : undefined;
+    const failure = this.failures.take(route);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      if (failure?.dropAnswer) {
-        req.socket.destroy();
-        return;
-      }
-      if (status === 204) {
-        res.writeHead(204).end();
-        return;
-      }
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
+      if (failure?.dropAnswer) this.hangUp(req);
+      else if (status === 204) res.writeHead(204).end();
+      else this.writeJson(res, status, payload, headers);
     };
     if (failure && !failure.dropAnswer) {
       const status = failure.status ?? 500;
@@ -321,7 +299,7 @@ export class FakeDiscord {
     const type = req.headers['content-type'] ?? '';
     const uploads = new Map<number, Upload>();
     if (type.includes('multipart/form-data')) {
-      const form = await new Request(this.url, { method: 'POST', headers: { 'content-type': type }, body }).formData();
+      const form = await this.formOf(body, type);
       let payload: Record<string, unknown> = {};
       for (const [key, value] of form.entries()) {
         if (key === 'payload_json' && typeof value === 'string') payload = JSON.parse(value) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { GRAPH_VERSION } from '../rules';
-import { FakeGraphServer, GraphRefusal, missingParameter, unknownObject } from './fake-graph';
+import { FakeGraphServer, GraphRefusal, graphNow, missingParameter, unknownObject } from './fake-graph';
 
 /**
  * A Facebook Page behind a local Graph API for tests: feed posts, photos (published with
@@ -54,10 +54,6 @@ interface FakeReel {
 }
 
 const MAX_MESSAGE = 63206;
-
-function graphNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, '+0000');
-}
 
 export class FakeFacebook extends FakeGraphServer {
   readonly pageId: string;

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { sniffMime } from '../../media/sniff';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 import { MetaError } from '../errors';
 
 /**
@@ -69,15 +69,19 @@ function defaultFailureBody(status: number): { error: MetaError } {
   return { error: { message: http.STATUS_CODES[status] ?? 'Error', type: 'OAuthException', code: 1 } };
 }
 
+/** Now as Graph writes times: `2026-03-01T12:00:00+0000`. */
+export function graphNow(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, '+0000');
+}
+
 export interface FetchedMedia {
   mime: string;
   size: number;
 }
 
-export abstract class FakeGraphServer {
+export abstract class FakeGraphServer extends LocalPlatformServer {
   readonly requests: GraphRequestRecord[] = [];
-  private readonly failures: Array<{ route: string; failure: FakeFailure; remaining: number }> = [];
-  private readonly server: http.Server;
+  private readonly failures = new ScriptedFailures<FakeFailure>();
   private nextId: number;
   private readonly revoked = new Set<string>();
 
@@ -86,16 +90,8 @@ export abstract class FakeGraphServer {
     readonly accessToken: string,
     firstId: number,
   ) {
+    super('application/json; charset=UTF-8');
     this.nextId = firstId;
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-  }
-
-  protected async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** Every later request with this token is refused as a revoked session (code 190, subcode 460). */
@@ -105,16 +101,11 @@ export abstract class FakeGraphServer {
 
   /** The next `times` requests to `route` (`"POST /123/feed"`, or `"*"` for any) get this answer instead. */
   failNext(route: string, failure: FakeFailure, times = 1): void {
-    this.failures.push({ route, failure, remaining: times });
+    this.failures.add(route, failure, times);
   }
 
   requestsTo(method: string, path: string | RegExp): GraphRequestRecord[] {
     return this.requests.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)));
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
   }
 
   protected newId(): string {
@@ -150,7 +141,7 @@ export abstract class FakeGraphServer {
     else if (type.includes('application/json')) {
       for (const [key, value] of Object.entries(JSON.parse(body.toString('utf8')) as Record<string, unknown>)) params[key] = typeof value === 'string' ? value : JSON.stringify(value);
     } else if (type.includes('multipart/form-data')) {
-      const form = await new Request(url, { method: 'POST', headers: { 'content-type': type }, body }).formData();
+      const form = await this.formOf(body, type);
       for (const [key, value] of form) if (typeof value === 'string') params[key] = value;
     }
     return params;
@@ -173,16 +164,13 @@ export abstract class FakeGraphServer {
     return this.route(method, path, params, req);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers }).end(JSON.stringify(payload));
-    };
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => this.writeJson(res, status, payload, headers);
     const fbtrace = () => `Fake${this.requests.length}`;
     try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const body = await this.readBody(req);
       const url = new URL(req.url ?? '/', this.url);
-      const params = await this.params(req, Buffer.concat(chunks), url);
+      const params = await this.params(req, body, url);
       const method = req.method ?? 'GET';
       const prefix = `/${this.version}/`;
       const versioned = url.pathname.startsWith(prefix);
@@ -190,14 +178,11 @@ export abstract class FakeGraphServer {
       this.requests.push({ method, path, params, headers: req.headers });
 
       const route = `${method} ${path}`;
-      const injected = this.failures.find((f) => f.route === route || f.route === '*');
-      if (injected) {
-        if (--injected.remaining <= 0) this.failures.splice(this.failures.indexOf(injected), 1);
-        const { failure } = injected;
+      const failure = this.failures.take(route);
+      if (failure) {
         if (!('drop' in failure)) return send(failure.status, failure.body ?? defaultFailureBody(failure.status), failure.headers);
         if (failure.drop === 'after') await this.answer(req, method, path, params, url).catch(() => undefined);
-        res.destroy();
-        return;
+        return this.hangUp(req);
       }
       send(200, await this.answer(req, method, path, params, url));
     } catch (err) {

@@ -1,5 +1,5 @@
 import { GRAPH_VERSION } from '../../facebook/rules';
-import { FakeGraphServer, GraphRefusal, missingParameter, unknownObject } from '../../facebook/testing/fake-graph';
+import { FakeGraphServer, GraphRefusal, graphNow, missingParameter, unknownObject } from '../../facebook/testing/fake-graph';
 
 /**
  * An Instagram professional account behind a local Graph API for tests: media
@@ -51,10 +51,6 @@ export interface FakeInstagramComment {
 }
 
 const NOT_READY = { message: 'Media ID is not available', type: 'OAuthException', code: 9007, error_subcode: 2207027, error_user_title: 'Media ID is not available', error_user_msg: 'The media is not ready for publishing, please wait for a moment' };
-
-function graphNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, '+0000');
-}
 
 export class FakeInstagram extends FakeGraphServer {
   readonly igUserId: string;

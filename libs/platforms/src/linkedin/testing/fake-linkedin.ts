@@ -1,6 +1,6 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { sniffMime } from '../../media/sniff';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 import { LITTLE_TEXT_RESERVED } from '../rules';
 
 /**
@@ -103,30 +103,25 @@ export function renderLittleText(commentary: string): { text: string; hashtags: 
   return { text, hashtags };
 }
 
-export class FakeLinkedIn {
+export class FakeLinkedIn extends LocalPlatformServer {
   readonly posts: FakeLinkedInPost[] = [];
   readonly comments: FakeLinkedInComment[] = [];
   readonly assets = new Map<string, FakeAsset>();
   /** Every request, in order: `METHOD /path` (query string left out). */
   readonly requests: Array<{ route: string; headers: http.IncomingHttpHeaders; body?: any }> = [];
-  private readonly failures: Array<{ route: string; failure: FakeFailure; remaining: number }> = [];
-  private readonly server: http.Server;
+  private readonly failures = new ScriptedFailures<FakeFailure>();
   private readonly options: Required<FakeLinkedInOptions>;
   private nextId = 7_300_000_000_000_000_000n;
 
   private constructor(options: FakeLinkedInOptions) {
+    super('application/json');
     this.options = { accessToken: 'fake-linkedin-token', author: 'urn:li:person:8675309', now: () => new Date(), processingPolls: 1, videoPartBytes: 4 * 1024 * 1024, ...options };
-    this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
   static async start(options: FakeLinkedInOptions = {}): Promise<FakeLinkedIn> {
     const fake = new FakeLinkedIn(options);
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   get accessToken(): string {
@@ -139,7 +134,7 @@ export class FakeLinkedIn {
 
   /** The next `times` requests to `route` (`"POST /rest/posts"`, or `"*"`) get this answer instead. */
   failNext(route: string, failure: FakeFailure, times = 1): void {
-    this.failures.push({ route, failure, remaining: times });
+    this.failures.add(route, failure, times);
   }
 
   requestsTo(route: string): Array<{ route: string; headers: http.IncomingHttpHeaders; body?: any }> {
@@ -150,36 +145,23 @@ export class FakeLinkedIn {
     return this.comments.filter((c) => c.postUrn === postUrn);
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
   private newId(): string {
     return String(this.nextId++);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     const route = `${req.method} ${url.pathname}`;
     const json = (req.headers['content-type'] ?? '').includes('json') && raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as unknown) : undefined;
     this.requests.push({ route, headers: req.headers, ...(json !== undefined ? { body: json } : {}) });
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      if (payload === undefined) res.writeHead(status, headers).end();
-      else res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
-    };
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => this.writeJson(res, status, payload, headers);
 
-    const injected = this.failures.find((f) => f.route === route || f.route === '*');
-    if (injected) {
-      if (--injected.remaining <= 0) this.failures.splice(this.failures.indexOf(injected), 1);
-      const { failure } = injected;
+    const failure = this.failures.take(route);
+    if (failure) {
       if ('drop' in failure) {
         if (failure.drop === 'after') await this.answer(req, url, raw, json).catch(() => undefined);
-        res.destroy();
-        return;
+        return this.hangUp(req);
       }
       return send(failure.status, failure.body ?? { status: failure.status, message: http.STATUS_CODES[failure.status] ?? 'Error' }, failure.headers);
     }

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
  * A Mastodon instance on 127.0.0.1 for tests: answers the endpoints the adapter uses as
@@ -67,21 +67,19 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 }
 
-export class FakeMastodon {
+export class FakeMastodon extends LocalPlatformServer {
   readonly statuses: FakeStatus[] = [];
   readonly media = new Map<string, FakeMedia>();
   /** Every request, in order: `METHOD /path`. */
   readonly requests: string[] = [];
-  private readonly failures: Array<{ route: string; failure: FakeFailure }> = [];
-  private readonly drops: string[] = [];
+  private readonly failures = new ScriptedFailures<FakeFailure>();
+  private readonly drops = new ScriptedFailures<true>();
   private readonly byIdempotencyKey = new Map<string, FakeStatus>();
   private nextId = 109_000_000_000_000;
   private options: Required<FakeMastodonOptions>;
 
-  private constructor(
-    private readonly server: http.Server,
-    options: FakeMastodonOptions,
-  ) {
+  private constructor(options: FakeMastodonOptions) {
+    super('application/json; charset=utf-8');
     this.options = {
       accessToken: 'fake-mastodon-token',
       username: 'alice',
@@ -95,15 +93,9 @@ export class FakeMastodon {
   }
 
   static async start(options: FakeMastodonOptions = {}): Promise<FakeMastodon> {
-    const server = http.createServer();
-    const fake = new FakeMastodon(server, options);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeMastodon(options);
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   get accessToken(): string {
@@ -116,43 +108,31 @@ export class FakeMastodon {
 
   /** The next request to `route` (`"POST /api/v1/statuses"`) gets this answer instead. */
   failNext(route: string, failure: FakeFailure): void {
-    this.failures.push({ route, failure });
+    this.failures.add(route, failure);
   }
 
   /** The next request to `route` is carried out, then the connection drops before the answer: an unknown outcome for the client. */
   dropAnswerOnce(route: string): void {
-    this.drops.push(route);
+    this.drops.add(route, true);
   }
 
   requestsTo(route: string): number {
     return this.requests.filter((r) => r === route).length;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await this.readBody(req);
     const path = new URL(req.url ?? '/', this.url).pathname;
     const route = `${req.method} ${path}`;
     this.requests.push(route);
-    const dropIndex = this.drops.indexOf(route);
-    const drop = dropIndex >= 0 && this.drops.splice(dropIndex, 1).length > 0;
+    const drop = this.drops.take(route) !== undefined;
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      if (drop) {
-        res.socket?.destroy();
-        return;
-      }
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(payload));
+      if (drop) this.hangUp(req);
+      else this.writeJson(res, status, payload, headers);
     };
 
-    const injected = this.failures.findIndex((f) => f.route === route);
-    if (injected >= 0) {
-      const { failure } = this.failures.splice(injected, 1)[0];
+    const failure = this.failures.take(route);
+    if (failure) {
       send(failure.status, failure.body ?? { error: http.STATUS_CODES[failure.status] ?? 'Error' }, failure.headers);
       return;
     }
@@ -205,7 +185,7 @@ export class FakeMastodon {
   private async upload(req: http.IncomingMessage, body: Buffer, send: (status: number, payload: unknown) => void): Promise<void> {
     let form: FormData;
     try {
-      form = await new Request(`${this.url}/`, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body }).formData();
+      form = await this.formOf(body, req.headers['content-type'] ?? '');
     } catch {
       throw new Refusal(422, "Validation failed: File can't be blank");
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
  * A Slack Web API on 127.0.0.1 for tests: the methods the adapter uses under `/api/`,
@@ -85,20 +85,18 @@ class Refusal {
 
 type Args = Record<string, unknown>;
 
-export class FakeSlack {
+export class FakeSlack extends LocalPlatformServer {
   readonly messages: FakeSlackMessage[] = [];
   readonly files = new Map<string, FakeSlackFile>();
   /** Every request, in order: `METHOD /path`. */
   readonly requests: string[] = [];
-  private readonly failures: Array<{ method: string; failure: FakeSlackFailure }> = [];
+  private readonly failures = new ScriptedFailures<FakeSlackFailure>();
   private readonly uploadTargets = new Map<string, string>();
   private tick = 0;
   private options: Required<FakeSlackOptions>;
 
-  private constructor(
-    private readonly server: http.Server,
-    options: FakeSlackOptions,
-  ) {
+  private constructor(options: FakeSlackOptions) {
+    super('application/json; charset=utf-8');
     this.options = {
       token: 'xoxb-1111-2222-fakeSlackBotToken',
       revoked: false,
@@ -114,15 +112,9 @@ export class FakeSlack {
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
-    const server = http.createServer();
-    const fake = new FakeSlack(server, options);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeSlack(options);
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   /** Base of the Web API, as an account's `base_url`. */
@@ -140,38 +132,25 @@ export class FakeSlack {
 
   /** The next call of `method` (`"chat.postMessage"`) gets this answer instead. */
   failNext(method: string, failure: FakeSlackFailure): void {
-    this.failures.push({ method, failure });
+    this.failures.add(method, failure);
   }
 
   callsOf(method: string): number {
     return this.requests.filter((r) => r.endsWith(`/api/${method}`)).length;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push(`${req.method} ${url.pathname}`);
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(payload));
-    };
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => this.writeJson(res, status, payload, headers);
 
     const upload = /^\/upload\/v1\/([A-Za-z0-9]+)$/.exec(url.pathname);
     if (upload && req.method === 'POST') return this.receiveUpload(upload[1], body, req.headers['content-type'], res);
 
     const method = url.pathname.startsWith('/api/') ? url.pathname.slice('/api/'.length) : '';
-    const injected = this.failures.findIndex((f) => f.method === method);
-    const failure = injected >= 0 ? this.failures.splice(injected, 1)[0].failure : undefined;
-    if (failure?.drop === 'before') {
-      req.socket.destroy();
-      return;
-    }
+    const failure = this.failures.take(method);
+    if (failure?.drop === 'before') return this.hangUp(req);
     if (failure && failure.drop === undefined) {
       const status = failure.status ?? 500;
       return send(status, failure.body ?? { ok: false, error: status === 429 ? 'ratelimited' : 'internal_error' }, failure.headers);
@@ -181,10 +160,7 @@ export class FakeSlack {
       const args = this.argsOf(req, body, url);
       this.authorize(req, args, method);
       const answer = this.dispatch(method, args);
-      if (failure?.drop === 'after') {
-        req.socket.destroy();
-        return;
-      }
+      if (failure?.drop === 'after') return this.hangUp(req);
       send(200, { ok: true, ...answer });
     } catch (err) {
       if (err instanceof Refusal) return send(200, { ok: false, error: err.error, ...err.extra });

@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 import { isImageType, isVideoType, sniffMime } from '../../media/sniff';
 
 /**
@@ -71,19 +71,17 @@ class Refusal {
 type Fields = Map<string, string>;
 type Files = Map<string, { bytes: Buffer; type: string }>;
 
-export class FakeTelegram {
+export class FakeTelegram extends LocalPlatformServer {
   readonly messages: FakeTelegramMessage[] = [];
   /** Every request, in order: `METHOD /bot<token>/<method>` with the token as sent. */
   readonly requests: string[] = [];
-  private readonly failures: Array<{ method: string; failure: FakeTelegramFailure }> = [];
+  private readonly failures = new ScriptedFailures<FakeTelegramFailure>();
   private nextMessageId = 100;
   private nextGroupId = 9_000_000;
   private options: Required<Omit<FakeTelegramOptions, 'chat'>> & { chat: FakeTelegramChat };
 
-  private constructor(
-    private readonly server: http.Server,
-    options: FakeTelegramOptions,
-  ) {
+  private constructor(options: FakeTelegramOptions) {
+    super('application/json');
     this.options = {
       token: '7000000001:AAFakeTelegramSecret_abcdefghijklmnop',
       chat: { id: -1001234567890, type: 'channel', username: 'postloom_news', title: 'Postloom news' },
@@ -93,15 +91,9 @@ export class FakeTelegram {
   }
 
   static async start(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
-    const server = http.createServer();
-    const fake = new FakeTelegram(server, options);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeTelegram(options);
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   get token(): string {
@@ -118,40 +110,27 @@ export class FakeTelegram {
 
   /** The next call of `method` (`"sendMessage"`) gets this answer instead. */
   failNext(method: string, failure: FakeTelegramFailure): void {
-    this.failures.push({ method, failure });
+    this.failures.add(method, failure);
   }
 
   callsOf(method: string): number {
     return this.requests.filter((r) => r.endsWith(`/${method}`)).length;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push(`${req.method} ${url.pathname}`);
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload));
-    };
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => this.writeJson(res, status, payload, headers);
     const refuse = (refusal: Refusal): void =>
       send(refusal.code, { ok: false, error_code: refusal.code, description: refusal.description, ...(refusal.parameters ? { parameters: refusal.parameters } : {}) });
 
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     if (!match) return refuse(new Refusal(404, 'Not Found'));
     const [, token, method] = match;
-    const injected = this.failures.findIndex((f) => f.method === method);
-    if (injected >= 0) {
-      const { failure } = this.failures.splice(injected, 1)[0];
-      if (failure.drop) {
-        req.socket.destroy();
-        return;
-      }
+    const failure = this.failures.take(method);
+    if (failure) {
+      if (failure.drop) return this.hangUp(req);
       return send(failure.status, failure.body ?? { ok: false, error_code: failure.status, description: http.STATUS_CODES[failure.status] ?? 'Error' }, failure.headers);
     }
     if (token !== this.options.token) return refuse(new Refusal(401, 'Unauthorized'));
@@ -194,7 +173,7 @@ export class FakeTelegram {
       }
       for (const [key, value] of Object.entries(parsed)) fields.set(key, typeof value === 'string' ? value : JSON.stringify(value));
     } else if (type.includes('multipart/form-data')) {
-      const form = await new Request(this.url, { method: 'POST', headers: { 'content-type': type }, body }).formData();
+      const form = await this.formOf(body, type);
       for (const [key, value] of form.entries()) {
         if (typeof value === 'string') fields.set(key, value);
         else files.set(key, { bytes: Buffer.from(await value.arrayBuffer()), type: value.type });

@@ -1,4 +1,4 @@
-import { FakeGraphServer, GraphRefusal, missingParameter, unknownObject } from '../../facebook/testing/fake-graph';
+import { FakeGraphServer, GraphRefusal, graphNow, missingParameter, unknownObject } from '../../facebook/testing/fake-graph';
 import { THREADS_API_VERSION, THREADS_REPLY_CONTROLS, threadsLength } from '../rules';
 
 /**
@@ -44,10 +44,6 @@ export interface FakeThreadsPost {
 }
 
 const NOT_READY = { message: 'Media Not Found', type: 'OAuthException', code: 24, error_subcode: 4279009, error_user_title: 'Media Not Found', error_user_msg: 'The media is not ready to be published. Please wait a moment.' };
-
-function graphNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, '+0000');
-}
 
 export class FakeThreads extends FakeGraphServer {
   readonly userId: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { isVideoType, sniffMime } from '../../media/sniff';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
  * TikTok's Content Posting API on 127.0.0.1 for tests: creator info, direct-post init for
@@ -77,20 +77,18 @@ class Refusal {
   ) {}
 }
 
-export class FakeTiktok {
+export class FakeTiktok extends LocalPlatformServer {
   readonly posts: FakeTiktokPost[] = [];
   /** Every request, in order: `METHOD /path`. */
   readonly requests: string[] = [];
-  private readonly failures: Array<{ path: string; failure: FakeTiktokFailure }> = [];
+  private readonly failures = new ScriptedFailures<FakeTiktokFailure>();
   private readonly inits: number[] = [];
   private readonly pulls: Array<Promise<void>> = [];
   private nextPostId = FIRST_POST_ID;
   private options: Required<Omit<FakeTiktokOptions, 'verifiedUrlPrefixes'>> & Pick<FakeTiktokOptions, 'verifiedUrlPrefixes'>;
 
-  private constructor(
-    private readonly server: http.Server,
-    options: FakeTiktokOptions,
-  ) {
+  private constructor(options: FakeTiktokOptions) {
+    super('application/json; charset=UTF-8');
     this.options = {
       token: 'act.fake-tiktok-token',
       scopes: ['user.info.basic', 'video.publish', 'video.list'],
@@ -106,15 +104,9 @@ export class FakeTiktok {
   }
 
   static async start(options: FakeTiktokOptions = {}): Promise<FakeTiktok> {
-    const server = http.createServer();
-    const fake = new FakeTiktok(server, options);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeTiktok(options);
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   get token(): string {
@@ -128,7 +120,7 @@ export class FakeTiktok {
 
   /** The next request to `path` (`"/v2/post/publish/video/init/"`) gets this answer instead. */
   failNext(path: string, failure: FakeTiktokFailure): void {
-    this.failures.push({ path, failure });
+    this.failures.add(path, failure);
   }
 
   callsOf(path: string): number {
@@ -140,26 +132,19 @@ export class FakeTiktok {
     await Promise.all(this.pulls);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.settled();
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
+    await super.close();
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push(`${req.method} ${url.pathname}`);
-    const injected = this.failures.findIndex((f) => f.path === url.pathname);
-    const failure = injected >= 0 ? this.failures.splice(injected, 1)[0].failure : undefined;
+    const failure = this.failures.take(url.pathname);
     const send = (status: number, json: string, headers: Record<string, string> = {}): void => {
-      if (failure?.dropAnswer) {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers }).end(json);
+      if (failure?.dropAnswer) this.hangUp(req);
+      else this.writeJsonText(res, status, json, headers);
     };
     const ok = (data: string) => send(200, `{"data":${data},"error":{"code":"ok","message":"","log_id":"${this.logId()}"}}`);
     if (failure && !failure.dropAnswer) {

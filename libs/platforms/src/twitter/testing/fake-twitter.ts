@@ -1,7 +1,7 @@
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { parseTweet } from 'twitter-text';
 import { sniffMime } from '../../media/sniff';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
  * X API v2 on 127.0.0.1 for tests: `POST /2/tweets`, the v2 media upload (one-shot for
@@ -59,29 +59,24 @@ class Problem {
 const REPLY_SETTINGS = ['following', 'mentionedUsers', 'subscribers', 'verified'];
 const invalidRequest = (message: string) => new Problem(400, 'Invalid Request', 'One or more parameters to your request was invalid.', 'https://api.twitter.com/2/problems/invalid-request', [{ message }]);
 
-export class FakeTwitter {
+export class FakeTwitter extends LocalPlatformServer {
   readonly tweets: FakeTweet[] = [];
   readonly media = new Map<string, FakeMedia>();
   /** Every request, in order: `METHOD /path`. */
   readonly requests: string[] = [];
-  private readonly failures: Array<{ route: string; failure: FakeFailure; remaining: number }> = [];
-  private readonly server: http.Server;
+  private readonly failures = new ScriptedFailures<FakeFailure>();
   private readonly options: Required<FakeTwitterOptions>;
   private nextId = 1_860_000_000_000_000_000n;
 
   private constructor(options: FakeTwitterOptions) {
+    super('application/json; charset=utf-8');
     this.options = { accessToken: 'fake-x-token', userId: '2244994945', username: 'fakeposter', processingPolls: 1, ...options };
-    this.server = http.createServer((req, res) => void this.handle(req, res));
   }
 
   static async start(options: FakeTwitterOptions = {}): Promise<FakeTwitter> {
     const fake = new FakeTwitter(options);
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   get accessToken(): string {
@@ -94,41 +89,29 @@ export class FakeTwitter {
 
   /** The next `times` requests to `route` (`"POST /2/tweets"`, or `"*"`) get this answer instead. */
   failNext(route: string, failure: FakeFailure, times = 1): void {
-    this.failures.push({ route, failure, remaining: times });
+    this.failures.add(route, failure, times);
   }
 
   requestsTo(route: string): number {
     return this.requests.filter((r) => r === route).length;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
   private newId(): string {
     return String(this.nextId++);
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(JSON.stringify(payload));
-    };
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => this.writeJson(res, status, payload, headers);
+    const body = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     const route = `${req.method} ${url.pathname}`;
     this.requests.push(route);
 
-    const injected = this.failures.find((f) => f.route === route || f.route === '*');
-    if (injected) {
-      if (--injected.remaining <= 0) this.failures.splice(this.failures.indexOf(injected), 1);
-      const { failure } = injected;
+    const failure = this.failures.take(route);
+    if (failure) {
       if ('drop' in failure) {
         if (failure.drop === 'after') await this.answer(req, url, body).catch(() => undefined);
-        res.destroy();
-        return;
+        return this.hangUp(req);
       }
       const title = http.STATUS_CODES[failure.status] ?? 'Error';
       return send(failure.status, failure.body ?? { title, detail: title, type: 'about:blank', status: failure.status }, failure.headers);
@@ -149,7 +132,7 @@ export class FakeTwitter {
       if (!(req.headers['content-type'] ?? '').includes('application/json')) throw invalidRequest('Content-Type must be application/json');
       return JSON.parse(body.toString('utf8') || '{}') as Record<string, any>;
     };
-    const form = () => new Request(url, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body }).formData();
+    const form = () => this.formOf(body, req.headers['content-type'] ?? '');
     if (route === 'POST /2/tweets') return [201, this.createTweet(json())];
     if (route === 'POST /2/media/upload') return [200, await this.simpleUpload(await form())];
     if (route === 'POST /2/media/upload/initialize') return [200, this.initialize(json())];

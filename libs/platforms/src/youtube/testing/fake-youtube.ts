@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { AddressInfo } from 'node:net';
 import { isVideoType, sniffMime } from '../../media/sniff';
+import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
  * The YouTube Data API v3 and its upload endpoint on 127.0.0.1 for tests (one host serves
@@ -84,34 +84,26 @@ function id(length: number): string {
   return randomBytes(length).toString('base64url').slice(0, length);
 }
 
-export class FakeYoutube {
+export class FakeYoutube extends LocalPlatformServer {
   readonly videos: FakeYoutubeVideo[] = [];
   readonly comments: FakeYoutubeComment[] = [];
   /** Every request, in order: `METHOD /path` and, for uploads, the `Content-Range` sent. */
   readonly requests: string[] = [];
   private readonly sessions = new Map<string, UploadSession>();
-  private readonly failures: Array<{ route: RegExp; failure: FakeYoutubeFailure }> = [];
+  private readonly failures = new ScriptedFailures<FakeYoutubeFailure>();
   private dropArmed: boolean;
   private options: Required<Omit<FakeYoutubeOptions, 'maxBytesPerPut' | 'dropUploadAfterBytes'>> & Pick<FakeYoutubeOptions, 'maxBytesPerPut' | 'dropUploadAfterBytes'>;
 
-  private constructor(
-    private readonly server: http.Server,
-    options: FakeYoutubeOptions,
-  ) {
+  private constructor(options: FakeYoutubeOptions) {
+    super('application/json; charset=UTF-8');
     this.options = { token: 'ya29.fake-youtube-token', scopes: ['youtube.upload', 'youtube.force-ssl'], quotaExhausted: false, uploadLimitReached: false, ...options };
     this.dropArmed = options.dropUploadAfterBytes !== undefined;
   }
 
   static async start(options: FakeYoutubeOptions = {}): Promise<FakeYoutube> {
-    const server = http.createServer();
-    const fake = new FakeYoutube(server, options);
-    server.on('request', (req, res) => void fake.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeYoutube(options);
+    await fake.listen();
     return fake;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   get token(): string {
@@ -125,15 +117,10 @@ export class FakeYoutube {
 
   /** The next request whose `METHOD /path` matches gets this answer instead. */
   failNext(route: RegExp, failure: FakeYoutubeFailure): void {
-    this.failures.push({ route, failure });
+    this.failures.add(route, failure);
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const route = `${req.method} ${url.pathname}`;
     const range = req.headers['content-range'];
@@ -149,7 +136,7 @@ export class FakeYoutube {
         chunks.push(piece.subarray(0, this.options.dropUploadAfterBytes - size));
         this.dropArmed = false;
         this.receivePartial(url, Buffer.concat(chunks));
-        req.socket.destroy();
+        this.hangUp(req);
         return;
       }
       chunks.push(piece);
@@ -157,18 +144,10 @@ export class FakeYoutube {
     }
     const body = Buffer.concat(chunks);
 
-    const injected = this.failures.findIndex((f) => f.route.test(route));
-    const failure = injected >= 0 ? this.failures.splice(injected, 1)[0].failure : undefined;
+    const failure = this.failures.take(route);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
-      if (failure?.dropAnswer) {
-        req.socket.destroy();
-        return;
-      }
-      if (payload === undefined) {
-        res.writeHead(status, headers).end();
-        return;
-      }
-      res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers }).end(JSON.stringify(payload));
+      if (failure?.dropAnswer) this.hangUp(req);
+      else this.writeJson(res, status, payload, headers);
     };
     if (failure && !failure.dropAnswer) {
       const status = failure.status ?? 500;
