@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PLATFORMS } from '../../libs/domain';
 import { createHttpApp } from '../../libs/http';
 import { PostCommands } from '../../libs/posts';
-import { createPlatformAdapters, loadPublisherSettings, type PublisherSettings, startPublishing } from '../../libs/publishing';
+import { adapterOptionsFor, createPlatformAdapters, loadPublisherSettings, type PublisherSettings, startPublishing } from '../../libs/publishing';
 import { type Logger, openRuntime, type Runtime, type RuntimeConfig } from '../../libs/runtime';
 import { loadSchedulerSettings, type SchedulerSettings, startScheduler } from '../../libs/scheduling';
 import { openSqliteWebhookOutbox, startWebhookDelivery } from '../../libs/webhook-delivery';
@@ -73,7 +73,7 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
       store: runtime.eventStore,
       commands,
       accounts: runtime.accounts,
-      adapters: createPlatformAdapters({}, publisher.platforms),
+      adapters: createPlatformAdapters(adapterOptionsFor({ allowPrivateNetworks: config.mediaAllowPrivateNetworks }), publisher.platforms),
       platforms: publisher.platforms,
       // With PLATFORMS narrowed and no NATS, nothing would ever take the other platforms' jobs.
       refusePlatforms: config.natsUrl ? [] : PLATFORMS.filter((p) => !publisher.platforms.includes(p)),

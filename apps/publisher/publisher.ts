@@ -1,6 +1,6 @@
 import { InProcessJobQueue, JobQueue, NatsJobQueue } from '../../libs/messaging';
 import { PostCommands } from '../../libs/posts';
-import { createPlatformAdapters, type PublisherSettings, startPublishing } from '../../libs/publishing';
+import { adapterOptionsFor, createPlatformAdapters, type PublisherSettings, startPublishing } from '../../libs/publishing';
 import { connectWithin, type Logger, openRuntime, redactUrl, type Runtime, type RuntimeConfig, serveHealth } from '../../libs/runtime';
 
 export interface PublisherApp {
@@ -41,7 +41,7 @@ export async function startPublisherApp(config: RuntimeConfig, settings: Publish
       store: runtime.eventStore,
       commands: new PostCommands(runtime.eventStore, runtime.clock),
       accounts: runtime.accounts,
-      adapters: createPlatformAdapters({}, settings.platforms),
+      adapters: createPlatformAdapters(adapterOptionsFor({ allowPrivateNetworks: config.mediaAllowPrivateNetworks }), settings.platforms),
       platforms: settings.platforms,
       model: runtime.readModel,
       concurrency: settings.concurrency,

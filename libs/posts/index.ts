@@ -20,3 +20,4 @@ export type { CreatedPost } from './src/create-post/create-post.command';
 export type { PostHistory, PostHistoryEntry } from './src/post-history/post-history.query';
 export type { PostValidation, ValidationProblem } from './src/validate-post/validate-post.query';
 export type { PostPage } from './src/list-posts/list-posts.query';
+export type { PlatformChecks } from './src/platform-checks';

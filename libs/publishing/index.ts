@@ -9,6 +9,7 @@ export type { SubscriberCheckpoint } from './src/checkpoint';
 export { startPublishing, parsePlatformList } from './src/publisher';
 export type { Publishing, PublishingDeps, JobOutcomeName } from './src/publisher';
 export type { PostCommandSide, AccountCredentials, CommandMeta, PublishingLogger } from './src/ports';
-export { createPlatformAdapters, PUBLISHABLE_PLATFORMS } from './src/adapters';
+export { createPlatformAdapters, adapterOptionsFor, PUBLISHABLE_PLATFORMS } from './src/adapters';
+export { platformChecks, threadRefusals, segmentAttachments, type PlatformChecks } from './src/platform-checks';
 export type { PlatformAdapterOptions } from './src/adapters';
 export { loadPublisherSettings, type PublisherSettings } from './src/settings';

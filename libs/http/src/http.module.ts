@@ -6,6 +6,7 @@ import { DocsController } from './docs/docs.controller';
 import { ApiExceptionFilter } from './exception-filter';
 import { HealthController } from './operations/health.controller';
 import { MetricsController } from './operations/metrics.controller';
+import { PlatformChecksModule } from './platform-checks.module';
 import { createValidationPipe } from './validation';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
@@ -23,7 +24,7 @@ export class HttpModule {
   static forRuntime(runtime: Runtime, features: Type[] = []): DynamicModule {
     return {
       module: HttpModule,
-      imports: [RuntimeModule.forRuntime(runtime), ...features, PlatformEndpointsModule],
+      imports: [RuntimeModule.forRuntime(runtime), PlatformChecksModule.forRuntime(runtime), ...features, PlatformEndpointsModule],
       providers: [
         { provide: APP_FILTER, useFactory: (logger: Logger) => new ApiExceptionFilter(logger), inject: [LOGGER] },
         { provide: APP_PIPE, useFactory: createValidationPipe },

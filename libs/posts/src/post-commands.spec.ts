@@ -131,8 +131,10 @@ describe('PostCommands over the SQLite event store', () => {
 
   it('with retries, reloads and decides again so both racing writers apply', async () => {
     const { id } = await create();
+    // Another process's command side: no queue in common with this one.
+    const elsewhere = new PostCommands(store, () => now);
     await Promise.all([
-      posts.execute(id, { type: 'UpdatePost', changes: { content: 'new text' }, now: now.toISOString() }, meta, { retries: 3 }),
+      elsewhere.execute(id, { type: 'UpdatePost', changes: { content: 'new text' }, now: now.toISOString() }, meta, { retries: 3 }),
       posts.execute(id, { type: 'UpdatePost', changes: { tags: ['a'] }, now: now.toISOString() }, meta, { retries: 3 }),
     ]);
     const { state, revision } = await posts.load(id);
@@ -144,8 +146,9 @@ describe('PostCommands over the SQLite event store', () => {
   it('builds a command from the current state, again on each retry', async () => {
     const { id } = await create();
     const seen: number[] = [];
-    const append = (tag: string) =>
-      posts.execute(
+    const elsewhere = new PostCommands(store, () => now);
+    const append = (tag: string, commands: PostCommands) =>
+      commands.execute(
         id,
         (state: PostState, at: string) => {
           seen.push(state.tags.length);
@@ -154,10 +157,32 @@ describe('PostCommands over the SQLite event store', () => {
         meta,
         { retries: 2 },
       );
-    await Promise.all([append('a'), append('b')]);
+    await Promise.all([append('a', posts), append('b', elsewhere)]);
     const { state } = await posts.load(id);
     expect([...state.tags].sort()).toEqual(['a', 'b']);
     expect(seen).toEqual([0, 0, 1]);
+  });
+
+  it('queues retrying commands on one post within a process, so a dozen at once all apply without conflicts', async () => {
+    const { id } = await create();
+    const seen: number[] = [];
+    const tags = Array.from({ length: 12 }, (_, i) => `t${i}`);
+    await Promise.all(
+      tags.map((tag) =>
+        posts.execute(
+          id,
+          (state: PostState, at: string) => {
+            seen.push(state.tags.length);
+            return { type: 'UpdatePost', changes: { tags: [...state.tags, tag] }, now: at };
+          },
+          meta,
+          // One retry would not be enough for twelve racing writers: only taking turns is.
+          { retries: 1 },
+        ),
+      ),
+    );
+    expect([...(await posts.load(id)).state.tags].sort()).toEqual([...tags].sort());
+    expect(seen).toEqual(tags.map((_, i) => i));
   });
 
   it('does not run the builder for another workspace\'s post', async () => {

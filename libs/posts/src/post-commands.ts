@@ -78,6 +78,9 @@ export function asRecordedPostEvent(event: RecordedEvent): RecordedPostEvent {
  */
 @Injectable()
 export class PostCommands {
+  /** Per post, the tail of the retrying commands in flight in this process (see `execute`). */
+  private readonly lanes = new Map<string, Promise<unknown>>();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -96,11 +99,30 @@ export class PostCommands {
 
   async execute(postId: string, input: PostCommandInput, meta: CommandMeta, options: ExecuteOptions = {}): Promise<PostCommandOutcome> {
     const retries = Math.max(0, options.retries ?? 0);
+    if (retries === 0) return this.attempt(postId, input, meta);
+    // Retrying commands (publishers recording results) on one post take turns within this
+    // process: a dozen platforms finishing together would otherwise keep invalidating each
+    // other's expected revision. Commands from clients are not queued: a conflict with
+    // them must still surface as a 409.
+    const previous = this.lanes.get(postId) ?? Promise.resolve();
+    const turn = previous.catch(() => undefined).then(() => this.withRetries(postId, input, meta, retries));
+    this.lanes.set(postId, turn);
+    try {
+      return await turn;
+    } finally {
+      if (this.lanes.get(postId) === turn) this.lanes.delete(postId);
+    }
+  }
+
+  /** Other processes (or clients) may still win the race: decide again after a short, jittered pause. */
+  private async withRetries(postId: string, input: PostCommandInput, meta: CommandMeta, retries: number): Promise<PostCommandOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.attempt(postId, input, meta);
       } catch (error) {
         if (!(error instanceof WrongExpectedRevision) || attempt >= retries) throw error;
+        const ceilingMs = Math.min(200, 5 * 2 ** attempt);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * ceilingMs));
       }
     }
   }

@@ -43,6 +43,15 @@ export interface PlatformAdapterOptions {
   telegram?: TelegramAdapterOptions;
 }
 
+/**
+ * Adapter settings that follow from the media settings: Meta's platforms fetch media from
+ * its URL themselves, so their adapters refuse private URLs unless those are allowed.
+ */
+export function adapterOptionsFor(media: { allowPrivateNetworks?: boolean }): PlatformAdapterOptions {
+  const mediaOptions = { allowPrivateNetworks: media.allowPrivateNetworks ?? false };
+  return { facebook: { mediaOptions }, instagram: { mediaOptions }, threads: { mediaOptions } };
+}
+
 /** How to make each platform's adapter. */
 const ADAPTERS: Record<Platform, (options: PlatformAdapterOptions) => PlatformAdapter> = {
   bluesky: (options) => new BlueskyAdapter(options.bluesky),

@@ -14,6 +14,7 @@ import {
 } from '../../domain';
 import { MediaAttachment, PlatformAccount, PlatformAdapter, PlatformError, PlatformErrorKind, SegmentRef, SegmentRequest } from '../../platforms';
 import { DEFAULT_RETRY_BACKOFF, RetryBackoff, retryDelay } from './backoff';
+import { threadRefusals } from './platform-checks';
 
 /** The results a publisher reports back to the command side. */
 export type PublishResult = RecordSegmentPublished | RecordPlatformPublished | RecordPlatformFailed;
@@ -135,19 +136,7 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
       // A scheduled publish is not checked when requested (nothing would hear the answer);
       // the platforms that would refuse it fail here with the same reasons the API gives.
       const problems = checkPost(state, [platform]).map((p) => p.message);
-      if (adapter.check) {
-        thread.forEach((segment, index) => {
-          const found = adapter.check!({
-            text: segment.text,
-            media: input.attachMedia(segment.media),
-            index,
-            total: thread.length,
-            requestedAt,
-            settings,
-          });
-          problems.push(...found);
-        });
-      }
+      problems.push(...threadRefusals(adapter, thread, input.attachMedia, settings, requestedAt).map((r) => r.message));
       if (problems.length > 0) return await fail('invalid', problems.join('; '), false);
     }
 

@@ -1,12 +1,13 @@
-import { PLATFORMS, Platform, SegmentMedia } from '../../domain';
+import { PLATFORMS, Platform } from '../../domain';
 import type { EventStore } from '../../event-store';
 import { InProcessJobQueue, JobConsumer, JobDelivery, JobOutcome, JobQueue } from '../../messaging';
-import { MediaAttachment, MediaAttachmentOptions, mediaAttachments, PlatformAdapter } from '../../platforms';
+import { MediaAttachmentOptions, PlatformAdapter } from '../../platforms';
 import type { PostReadModel } from '../../read-models';
 import { RetryBackoff } from './backoff';
 import { readModelCheckpoint, SubscriberCheckpoint } from './checkpoint';
 import { Dispatcher, startDispatcher } from './dispatcher';
 import { AccountCredentials, PostCommandSide, PublishingLogger, silentLogger } from './ports';
+import { segmentAttachments } from './platform-checks';
 import { publishThread, PublishResult, ThreadOutcome } from './publish-thread';
 
 export interface PublishingDeps {
@@ -69,12 +70,6 @@ export function parsePlatformList(raw: string | undefined, available: readonly P
   return platforms;
 }
 
-function segmentAttachments(media: SegmentMedia[], options: MediaAttachmentOptions): MediaAttachment[] {
-  if (media.length === 0) return [];
-  const images = media.filter((m) => m.kind === 'image').map((m) => ({ url: m.url, alt_text: m.alt_text ?? null }));
-  const video = media.find((m) => m.kind === 'video');
-  return mediaAttachments({ images, video: video ? { url: video.url, thumbnail_url: video.thumbnail_url ?? null } : null }, options);
-}
 
 /**
  * The publishers of this process: a dispatcher turning publish requests into jobs for
@@ -115,7 +110,7 @@ export async function startPublishing(deps: PublishingDeps): Promise<Publishing>
       const accountId = state.progress[platform]?.account_id ?? job.account_id;
       const account = accountId ? await deps.accounts.credentialsOf(job.workspace_id, accountId) : null;
       const record = async (result: PublishResult): Promise<void> => {
-        await deps.commands.execute(job.post_id, result, { workspace_id: job.workspace_id, actor: `publisher:${platform}`, correlation_id: job.publish_id }, { retries: 5 });
+        await deps.commands.execute(job.post_id, result, { workspace_id: job.workspace_id, actor: `publisher:${platform}`, correlation_id: job.publish_id }, { retries: 20 });
       };
       const outcome: ThreadOutcome = await publishThread({
         state,

@@ -93,6 +93,14 @@ describe('Accounts', () => {
     }
   });
 
+  it('takes a Discord bot (bot_token and channel_id) instead of a webhook, but not half of one', async () => {
+    const bot = await accounts.connect('ws_1', { platform: 'discord', name: 'bot', credentials: { bot_token: 'Bot.x', channel_id: '123' } });
+    expect(bot).toMatchObject({ platform: 'discord', name: 'bot' });
+    const half = accounts.connect('ws_1', { platform: 'discord', name: 'half', credentials: { bot_token: 'Bot.x' } });
+    expect(await invalidFields(half)).toEqual(['credentials.webhook_url']);
+    await expect(half).rejects.toMatchObject({ details: [{ message: 'is required for discord (or bot_token and channel_id)' }] });
+  });
+
   it('checks platform, name, base_url and credential values', async () => {
     expect(await invalidFields(accounts.connect('ws_1', { ...bluesky(), platform: 'myspace' as never }))).toEqual(['platform']);
     expect(await invalidFields(accounts.connect('ws_1', bluesky('')))).toEqual(['name']);

@@ -22,6 +22,14 @@ export const REQUIRED_CREDENTIALS: Record<Platform, string[]> = {
   telegram: ['bot_token', 'chat_id'],
 };
 
+/**
+ * Other complete sets of credentials a platform takes instead of `REQUIRED_CREDENTIALS`:
+ * a Discord bot (`bot_token` + `channel_id`) replies and opens threads, a webhook cannot.
+ */
+export const ALTERNATIVE_CREDENTIALS: Partial<Record<Platform, string[][]>> = {
+  discord: [['bot_token', 'channel_id']],
+};
+
 /** Platforms whose account must say which host to talk to. */
 const BASE_URL_REQUIRED: ReadonlySet<Platform> = new Set<Platform>(['mastodon']);
 /** Credential fields that are themselves endpoints to call. */
@@ -177,10 +185,17 @@ function validConnectInput(input: ConnectAccountInput): { platform: Platform; na
       else if (value.length > MAX_CREDENTIAL_LENGTH) problems.push({ field: `credentials.${field}`, message: `must be at most ${MAX_CREDENTIAL_LENGTH} characters` });
       else credentials[field] = value;
     }
-    for (const field of platform ? REQUIRED_CREDENTIALS[platform] : []) {
+    const present = (field: string): boolean => {
+      const value = (given as Record<string, unknown>)[field];
+      return typeof value === 'string' && value.trim() !== '';
+    };
+    const alternatives = platform ? (ALTERNATIVE_CREDENTIALS[platform] ?? []) : [];
+    const alternativeGiven = alternatives.some((set) => set.every(present));
+    const otherwise = alternatives.map((set) => ` (or ${set.join(' and ')})`).join('');
+    for (const field of platform && !alternativeGiven ? REQUIRED_CREDENTIALS[platform] : []) {
       const value = (given as Record<string, unknown>)[field];
       if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-        problems.push({ field: `credentials.${field}`, message: `is required for ${platform}` });
+        problems.push({ field: `credentials.${field}`, message: `is required for ${platform}${otherwise}` });
       } else if (URL_CREDENTIALS.has(field) && typeof value === 'string' && httpUrl(value) === null) {
         problems.push({ field: `credentials.${field}`, message: 'must be an http or https URL' });
       }

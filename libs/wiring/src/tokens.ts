@@ -14,5 +14,7 @@ export const RATE_LIMITER = Symbol('RateLimiter');
 /** `() => Date`: the only clock; domain code gets time passed in. */
 export const CLOCK = Symbol('Clock');
 export const CONFIG = Symbol('Config');
+/** What the platforms' adapters would refuse of a post, before any request (`PlatformChecks`). */
+export const PLATFORM_CHECKS = Symbol('PlatformChecks');
 
 export type Clock = () => Date;

@@ -239,6 +239,27 @@ describe('posts: publish, retry, validate (HTTP)', () => {
       expect((await app.request('GET', '/v1/posts', { key })).body.total).toBe(0);
     });
 
+    it("reports what a platform's own API would refuse, and a publish is refused with it", async () => {
+      const key = await workspace('validate-adapters');
+      await connectAccounts(app, ['youtube'], key);
+      // A public URL: nothing is fetched by a check.
+      const body = { content: 'Our launch video', platforms: ['youtube'], media: { video: { url: 'https://cdn.example.com/launch.mp4' } } };
+      const res = await app.request('POST', '/v1/posts/validate', { key, body });
+      expect(res.status).toBe(200);
+      expect(res.body.valid).toBe(false);
+      expect(res.body.problems).toEqual([{ platform: 'youtube', field: 'content', code: 'refused_by_platform', message: expect.stringMatching(/title/) }]);
+
+      const post = await createPost(app, body, key);
+      const refused = await app.request('POST', `/v1/posts/${post.id}/publish`, { key });
+      expectError(refused, 422, 'validation_error', ['content']);
+      expect(refused.body.error.details).toEqual([expect.objectContaining({ platform: 'youtube', code: 'refused_by_platform' })]);
+
+      const titled = { ...body, platform_settings: { youtube: { title: 'Launch' } } };
+      expect((await app.request('POST', '/v1/posts/validate', { key, body: titled })).body).toEqual({ valid: true, problems: [] });
+      await app.request('PUT', `/v1/posts/${post.id}`, { key, body: { platform_settings: titled.platform_settings } });
+      expect((await app.request('POST', `/v1/posts/${post.id}/publish`, { key })).status).toBe(202);
+    });
+
     it('answers valid for a post every platform takes', async () => {
       const key = await workspace('validate-ok');
       await connectAccounts(app, ['twitter', 'bluesky'], key);

@@ -27,7 +27,19 @@ export interface RequestPublish {
   publish_id: string;
   trigger: 'api' | 'schedule';
   targets: PublishTarget[];
+  /**
+   * What the platforms' own checks (found by their adapters, outside the domain) would
+   * refuse; an API publish is refused with them, beside the domain's own problems.
+   */
+  refusals?: PlatformRefusal[];
   now: string;
+}
+
+/** A reason a platform's adapter gives for refusing a post before any request. */
+export interface PlatformRefusal {
+  platform: string;
+  field: string;
+  message: string;
 }
 
 export interface RetryPublish {

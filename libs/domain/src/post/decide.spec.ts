@@ -184,6 +184,17 @@ describe('Post decider', () => {
       expect(tooLong.details).toEqual([expect.objectContaining({ field: 'content', platform: 'twitter', code: 'too_long' })]);
     });
 
+    it("refuses a client publish with the platforms' own refusals, but not a scheduled one", () => {
+      const refusals = [{ platform: 'twitter', field: 'platform_settings.twitter', message: 'X needs a title' }];
+      const refused = givenPost(created())
+        .when({ type: 'RequestPublish', publish_id: 'pub_1', trigger: 'api', targets, refusals, now: NOW })
+        .thenThrows(PostInvalid) as PostInvalid;
+      expect(refused.details).toEqual([{ field: 'platform_settings.twitter', platform: 'twitter', code: 'refused_by_platform', message: 'twitter: X needs a title' }]);
+      givenPost(created(), scheduled(NOW))
+        .when({ type: 'RequestPublish', publish_id: 'pub_1', trigger: 'schedule', targets, refusals, now: NOW })
+        .then(strip([publishRequested('pub_1', targets, 'schedule')]));
+    });
+
     it('lets a due scheduled publish go ahead even with problems, so the platforms fail visibly', () => {
       givenPost(created({ content: 'x'.repeat(281) }), scheduled(NOW))
         .when({ type: 'RequestPublish', publish_id: 'pub_1', trigger: 'schedule', targets, now: NOW })

@@ -4,6 +4,7 @@ import { checkPost } from './checks';
 import type {
   CreatePost,
   DeletePost,
+  PlatformRefusal,
   PostCommand,
   RecordPlatformFailed,
   RecordPlatformPublished,
@@ -147,11 +148,13 @@ function requestPublish(state: PostState, c: RequestPublish): PostEvent[] {
   if (c.trigger === 'api') {
     // A client hears at once what a platform would refuse; a scheduled publish goes ahead
     // and the refusing platforms fail with the same reason, so nothing waits forever.
+    const problems = checkPost(state);
     invalidIf([
-      ...checkPost(state).map((p) => ({ field: p.field, message: `${p.platform}: ${p.message}`, code: p.code, platform: p.platform })),
+      ...problems.map((p) => ({ field: p.field, message: `${p.platform}: ${p.message}`, code: p.code, platform: p.platform })),
       ...c.targets
         .filter((t) => t.account_id === null)
         .map((t) => ({ field: 'platforms', message: `no connected ${t.platform} account in this workspace`, code: 'no_account', platform: t.platform })),
+      ...refusalsBeyond(problems, c.refusals ?? []).map((r) => ({ field: r.field, message: `${r.platform}: ${r.message}`, code: 'refused_by_platform', platform: r.platform })),
     ]);
   }
   return [event('PublishRequested', { publish_id: c.publish_id, trigger: c.trigger, targets: c.targets })];
@@ -229,4 +232,14 @@ export function decide(state: PostState, command: PostCommand): PostEvent[] {
     case 'DeletePost':
       return deletePost(state, command);
   }
+}
+
+/**
+ * The adapters' refusals that say something the domain's checks did not: an adapter
+ * re-checking a field the domain already found wrong on that platform (X's weighted
+ * length) would only repeat it.
+ */
+export function refusalsBeyond(problems: readonly { platform: string; field: string }[], refusals: readonly PlatformRefusal[]): PlatformRefusal[] {
+  const known = new Set(problems.map((p) => `${p.platform} ${p.field}`));
+  return refusals.filter((r) => !known.has(`${r.platform} ${r.field}`));
 }

@@ -1,9 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { postView, statusOf, type PostView } from '../../../domain';
-import { ACCOUNTS } from '../../../wiring';
+import { ACCOUNTS, PLATFORM_CHECKS } from '../../../wiring';
 import { metaOf } from '../caller-meta';
 import type { ConnectedAccounts } from '../connected-accounts';
+import type { PlatformChecks } from '../platform-checks';
 import { PostCommands } from '../post-commands';
 import { newPublishId } from '../post-ids';
 import { ReadYourWrites } from '../read-your-writes';
@@ -15,6 +16,7 @@ export class PublishPostHandler implements ICommandHandler<PublishPostCommand, P
     private readonly posts: PostCommands,
     private readonly views: ReadYourWrites,
     @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
+    @Inject(PLATFORM_CHECKS) private readonly platformChecks: PlatformChecks,
   ) {}
 
   async execute({ caller, postId }: PublishPostCommand): Promise<PostView> {
@@ -24,11 +26,12 @@ export class PublishPostHandler implements ICommandHandler<PublishPostCommand, P
         const status = statusOf(state);
         // A post that cannot be published any more is refused by the domain with 409;
         // looking up its accounts first could only turn that into a misleading 422.
-        const targets =
-          status === 'draft' || status === 'scheduled'
-            ? await this.accounts.resolveTargets(caller.workspace_id, state.platforms, state.accounts)
-            : state.platforms.map((platform) => ({ platform, account_id: null }));
-        return { type: 'RequestPublish', publish_id: newPublishId(), trigger: 'api', targets, now };
+        const publishable = status === 'draft' || status === 'scheduled';
+        const targets = publishable
+          ? await this.accounts.resolveTargets(caller.workspace_id, state.platforms, state.accounts)
+          : state.platforms.map((platform) => ({ platform, account_id: null }));
+        const refusals = publishable ? this.platformChecks.refusals(state, now) : [];
+        return { type: 'RequestPublish', publish_id: newPublishId(), trigger: 'api', targets, refusals, now };
       },
       metaOf(caller),
     );

@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { checkPost, decide, initialPostState } from '../../../domain';
-import { ACCOUNTS, CLOCK, type Clock } from '../../../wiring';
+import { checkPost, decide, initialPostState, refusalsBeyond } from '../../../domain';
+import { ACCOUNTS, CLOCK, type Clock, PLATFORM_CHECKS } from '../../../wiring';
+import type { PlatformChecks } from '../platform-checks';
 import type { ConnectedAccounts } from '../connected-accounts';
 import { newPostId } from '../post-ids';
 import { createInput } from '../post-input';
@@ -12,16 +13,20 @@ export class ValidatePostHandler implements IQueryHandler<ValidatePostQuery, Pos
   constructor(
     @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(PLATFORM_CHECKS) private readonly platformChecks: PlatformChecks,
   ) {}
 
   async execute({ caller, body }: ValidatePostQuery): Promise<PostValidation> {
     const { content, scheduled_for } = createInput(body);
     // What a create would refuse, this refuses the same way (422): the pure decision, without the append.
     const postId = newPostId();
-    decide(initialPostState(), { type: 'CreatePost', post_id: postId, workspace_id: caller.workspace_id, content, scheduled_for, now: this.clock().toISOString() });
+    const now = this.clock().toISOString();
+    decide(initialPostState(), { type: 'CreatePost', post_id: postId, workspace_id: caller.workspace_id, content, scheduled_for, now });
     const targets = await this.accounts.resolveTargets(caller.workspace_id, content.platforms, content.accounts);
+    const domainProblems = checkPost(content);
     const problems: ValidationProblem[] = [
-      ...checkPost(content),
+      ...domainProblems,
+      ...refusalsBeyond(domainProblems, this.platformChecks.refusals(content, now)).map((r) => ({ ...r, code: 'refused_by_platform' })),
       ...targets
         .filter((t) => t.account_id === null)
         .map((t) => ({ platform: t.platform, field: 'platforms', code: 'no_account', message: `no connected ${t.platform} account in this workspace` })),
