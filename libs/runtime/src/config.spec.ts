@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       rateLimitAnonymousPerMinute: 600,
       readYourWritesTimeoutMs: 5000,
       mediaAllowPrivateNetworks: false,
+      webhookAllowPrivateNetworks: false,
       connectTimeoutMs: 30000,
     });
   });
