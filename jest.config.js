@@ -19,4 +19,5 @@ module.exports = {
   maxWorkers: 2,
   testTimeout: 30000,
   setupFiles: ['reflect-metadata'],
+  globalSetup: '<rootDir>/test/support/announce-left-out.js',
 };
