@@ -6,10 +6,17 @@
 const OFFSET_SUFFIX = /(Z|[+-]\d{2}:?\d{2})$/i;
 const ISO_LIKE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
+// Building a formatter is the only check ICU offers and costs as much as the rest of a
+// create; valid zones are few (the IANA names), so they are remembered. Invalid ones are
+// not: a client could send endless different ones.
+const knownZones = new Set<string>();
+
 export function isValidTimeZone(zone: string): boolean {
   if (typeof zone !== 'string' || zone.length === 0) return false;
+  if (knownZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    if (knownZones.size < 4096) knownZones.add(zone);
     return true;
   } catch {
     return false;
