@@ -40,16 +40,16 @@ function freePort(): Promise<number> {
   });
 }
 
-function findEntry(): string {
-  for (const candidate of [resolve(__dirname, '../apps/embedded/main.js'), resolve(process.cwd(), 'dist/apps/embedded/main.js')]) {
+function findEntry(relative: string): string {
+  for (const candidate of [resolve(__dirname, '..', relative), resolve(process.cwd(), 'dist', relative)]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error('dist/apps/embedded/main.js not found: run `npm run build` first');
+  throw new Error(`dist/${relative} not found: run \`npm run build\` first`);
 }
 
-async function startServer(dataDir: string, apiKey: string): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(dataDir: string, apiKey: string, entry = 'apps/embedded/main.js'): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [findEntry()], {
+  const child = spawn(process.execPath, [findEntry(entry)], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
@@ -184,10 +184,27 @@ export async function benchApi(): Promise<Record<string, unknown>> {
       p99_c16_lt_50ms: Object.keys(results).every((name) => at16(name).latency_p99_ms < 50),
     };
     console.log(`targets at 16 connections: ${JSON.stringify(targets)}`);
-    return { duration_s: DURATION_S, seeded_posts: SEEDED_POSTS, results, targets };
+    await stopServer(child);
+    const nestBaseline = await benchNestBaseline(dataDir);
+    return { duration_s: DURATION_S, seeded_posts: SEEDED_POSTS, results, targets, nest_express_baseline: nestBaseline };
   } finally {
     await stopServer(child);
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** GET on a bare Nest + Express app (bench/nest-baseline.ts) at 16 connections: the stack's ceiling here. */
+async function benchNestBaseline(dataDir: string): Promise<Figures> {
+  const { child, url } = await startServer(dataDir, 'unused', 'bench/nest-baseline.js');
+  try {
+    await autocannon({ url: `${url}/v1/posts/post_1`, connections: 16, duration: 1 });
+    const figures = await run('nest baseline', { url: `${url}/v1/posts/post_1`, connections: 16 });
+    console.log(
+      `bare Nest on Express, fixed JSON for GET /v1/posts/:id at 16 connections: ${figures.requests_per_s} req/s, p50 ${figures.latency_p50_ms} ms, p99 ${figures.latency_p99_ms} ms (the framework's ceiling on this machine)`,
+    );
+    return figures;
+  } finally {
+    await stopServer(child);
   }
 }
 
