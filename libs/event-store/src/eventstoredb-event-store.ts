@@ -32,6 +32,7 @@ import {
   WrongExpectedRevision,
 } from './port';
 import { normalizePrefixes, streamMatches } from './stream-filter';
+import { CaughtUpSignal } from './caught-up';
 
 export interface EventStoreDbEventStoreOptions {
   /** Events fetched per request when reading `$all` page by page. Default 500. */
@@ -304,10 +305,8 @@ class HandlerFailure {
  * sent before saying so has been handled.
  */
 class EventStoreDbSubscription implements Subscription {
-  readonly caughtUp: Promise<void>;
-  private resolveCaughtUp!: () => void;
-  private rejectCaughtUp!: (error: unknown) => void;
-  private isCaughtUp = false;
+  private readonly signal = new CaughtUpSignal();
+  readonly caughtUp = this.signal.promise;
   private stopped = false;
   private last: bigint | undefined;
   private target: bigint | undefined;
@@ -317,12 +316,6 @@ class EventStoreDbSubscription implements Subscription {
 
   constructor(private readonly params: EventStoreDbSubscriptionParams) {
     this.last = params.from;
-    this.caughtUp = new Promise<void>((resolve, reject) => {
-      this.resolveCaughtUp = resolve;
-      this.rejectCaughtUp = reject;
-    });
-    // A consumer that never awaits caughtUp must not see an unhandled rejection.
-    this.caughtUp.catch(() => undefined);
   }
 
   start(): void {
@@ -434,16 +427,11 @@ class EventStoreDbSubscription implements Subscription {
     if (this.target !== undefined && (this.last ?? 0n) >= this.target) this.markCaughtUp();
   }
 
-  /** Settles a still pending caughtUp; a no-op once it resolved. */
   private fail(error: unknown): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.rejectCaughtUp(error);
+    this.signal.failed(error);
   }
 
   private markCaughtUp(): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.resolveCaughtUp();
+    this.signal.reached();
   }
 }

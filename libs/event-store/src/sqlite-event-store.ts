@@ -17,6 +17,7 @@ import {
   WrongExpectedRevision,
 } from './port';
 import { normalizePrefixes } from './stream-filter';
+import { CaughtUpSignal } from './caught-up';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -381,10 +382,8 @@ interface SqliteSubscriptionParams {
  * is delivered, so a consumer resuming from its checkpoint skips nothing.
  */
 class SqliteSubscription implements Subscription {
-  readonly caughtUp: Promise<void>;
-  private resolveCaughtUp!: () => void;
-  private rejectCaughtUp!: (error: unknown) => void;
-  private isCaughtUp = false;
+  private readonly signal = new CaughtUpSignal();
+  readonly caughtUp = this.signal.promise;
   private stopped = false;
   private position: bigint;
   private pendingWake: (() => void) | null = null;
@@ -392,12 +391,6 @@ class SqliteSubscription implements Subscription {
 
   constructor(private readonly params: SqliteSubscriptionParams) {
     this.position = params.from;
-    this.caughtUp = new Promise<void>((resolve, reject) => {
-      this.resolveCaughtUp = resolve;
-      this.rejectCaughtUp = reject;
-    });
-    // A consumer that never awaits caughtUp must not see an unhandled rejection.
-    this.caughtUp.catch(() => undefined);
   }
 
   start(): void {
@@ -458,16 +451,11 @@ class SqliteSubscription implements Subscription {
     if (this.position >= this.params.target) this.markCaughtUp();
   }
 
-  /** Settles a still pending caughtUp; a no-op once it resolved. */
   private fail(error: unknown): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.rejectCaughtUp(error);
+    this.signal.failed(error);
   }
 
   private markCaughtUp(): void {
-    if (this.isCaughtUp) return;
-    this.isCaughtUp = true;
-    this.resolveCaughtUp();
+    this.signal.reached();
   }
 }
