@@ -18,6 +18,12 @@ export interface PlatformAccount {
   base_url?: string;
 }
 
+/** Who an account is on its platform, as the platform's identity call answers. */
+export interface PlatformUser {
+  id: string;
+  username: string;
+}
+
 export interface LoadedMedia {
   bytes: Buffer;
   /** Sniffed from the bytes, not taken from the URL. */
@@ -110,4 +116,10 @@ export interface PlatformAdapter {
    * when it cannot be known.
    */
   findPublished?(request: SegmentRequest): Promise<SegmentRef | null>;
+  /**
+   * One cheap identity call with the account's credentials (verify_credentials, users/me,
+   * auth.test, getMe, ...): who the account is, or a `PlatformError` quoting the
+   * platform's own refusal. Used when an account is connected or its credentials change.
+   */
+  identify?(account: PlatformAccount, signal?: AbortSignal): Promise<PlatformUser>;
 }
