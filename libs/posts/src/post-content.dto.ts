@@ -17,7 +17,7 @@ import {
   registerDecorator,
   type ValidationArguments,
 } from 'class-validator';
-import { MAX_IMAGES, MAX_SEGMENTS, MAX_SEGMENT_LENGTH, PLATFORMS } from '../../domain';
+import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SEGMENTS, MAX_SEGMENT_LENGTH, PLATFORMS } from '../../domain';
 
 /** Media must be fetched from the web; `require_tld: false` lets tests point at 127.0.0.1. */
 const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
@@ -132,6 +132,8 @@ export const PostField = {
     applyDecorators(IsOptional(), IsArray(), ArrayMaxSize(MAX_TAGS), IsString({ each: true }), IsNotEmpty({ each: true }), MaxLength(MAX_TAG_LENGTH, { each: true })),
   /** Keys and values are checked by the domain, which names `platform_overrides.<platform>`. */
   platformMap: () => applyDecorators(IsOptional(), IsObject()),
+  /** Any id the client picks (a UUID in practice); null in an update leaves the group. */
+  groupId: () => applyDecorators(IsOptional(), IsString(), IsNotEmpty(), MaxLength(MAX_GROUP_ID_LENGTH)),
   accounts: () =>
     applyDecorators(
       IsOptional(),

@@ -15,7 +15,7 @@ import type {
 } from './commands';
 import { FieldProblem, PostConflict, PostInvalid, PostNotFound } from './errors';
 import { POST_EVENT_VERSION, PostEvent } from './events';
-import { MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
+import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
 import { PostState, failedPlatforms, statusOf } from './state';
 
 const event = <E extends PostEvent>(type: E['type'], data: E['data']): E => ({ type, version: POST_EVENT_VERSION[type], data }) as E;
@@ -47,6 +47,10 @@ export function contentProblems(content: Partial<PostContent>): FieldProblem[] {
       if (typeof s.content !== 'string' || s.content.trim() === '') problems.push({ field: `segments[${i}].content`, message: 'must be a non-empty string' });
       else if (s.content.length > MAX_SEGMENT_LENGTH) problems.push({ field: `segments[${i}].content`, message: `at most ${MAX_SEGMENT_LENGTH} characters` });
     });
+  }
+  if (content.group_id !== undefined && content.group_id !== null) {
+    if (typeof content.group_id !== 'string' || content.group_id.trim() === '') problems.push({ field: 'group_id', message: 'must be a non-empty string' });
+    else if (content.group_id.length > MAX_GROUP_ID_LENGTH) problems.push({ field: 'group_id', message: `at most ${MAX_GROUP_ID_LENGTH} characters` });
   }
   if (content.timezone !== undefined && !isValidTimeZone(content.timezone)) {
     problems.push({ field: 'timezone', message: `unknown IANA time zone "${content.timezone}"` });

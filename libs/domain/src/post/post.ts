@@ -35,6 +35,11 @@ export interface PostContent {
   timezone: string;
   /** Specific connected accounts to publish through; null means the workspace's account per platform. */
   accounts: string[] | null;
+  /**
+   * A client's id tying posts together (a campaign, a thread of posts); null when none.
+   * Optional in events: posts created before groups existed have none.
+   */
+  group_id?: string | null;
 }
 
 export const CONTENT_FIELDS: readonly (keyof PostContent)[] = [
@@ -47,12 +52,14 @@ export const CONTENT_FIELDS: readonly (keyof PostContent)[] = [
   'platform_settings',
   'timezone',
   'accounts',
+  'group_id',
 ];
 
 export const MAX_SEGMENTS = 24;
 export const MAX_SEGMENT_LENGTH = 5000;
 export const MAX_IMAGES = 4;
 export const MAX_SCHEDULE_AHEAD_DAYS = 365;
+export const MAX_GROUP_ID_LENGTH = 128;
 
 export type PostStatus = 'draft' | 'scheduled' | 'publishing' | 'published' | 'failed';
 export const POST_STATUSES: readonly PostStatus[] = ['draft', 'scheduled', 'publishing', 'published', 'failed'];

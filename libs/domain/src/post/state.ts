@@ -57,6 +57,7 @@ export const initialPostState = (): PostState => ({
   platform_settings: {},
   timezone: 'UTC',
   accounts: null,
+  group_id: null,
   scheduled_for: null,
   created_at: '',
   updated_at: '',

@@ -1,6 +1,6 @@
 import type { Platform } from '../platforms';
 import type { PostMedia, PostStatus, Segment } from './post';
-import { PostState, statusOf } from './state';
+import { PostState, failedPlatforms, statusOf } from './state';
 
 export interface PlatformResultView {
   success: boolean;
@@ -27,7 +27,11 @@ export interface PostView {
   platform_overrides: Partial<Record<Platform, string>>;
   platform_settings: Partial<Record<Platform, Record<string, unknown>>>;
   accounts: string[] | null;
+  /** The client's group of posts (from `seeds/002`), or null. */
+  group_id: string | null;
   platform_results: Partial<Record<Platform, PlatformResultView>> | null;
+  /** Platforms whose last publish failed (`seeds/004`'s `failed_platforms`); empty when none. */
+  failed_platforms: Platform[];
   created_at: string;
   updated_at: string;
   published_at: string | null;
@@ -73,7 +77,9 @@ export function postView(state: PostState): PostView {
     platform_overrides: state.platform_overrides,
     platform_settings: state.platform_settings,
     accounts: state.accounts,
+    group_id: state.group_id ?? null,
     platform_results: platformResults(state),
+    failed_platforms: failedPlatforms(state),
     created_at: state.created_at,
     updated_at: state.updated_at,
     published_at: state.published_at,

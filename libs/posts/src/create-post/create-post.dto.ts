@@ -33,4 +33,7 @@ export class CreatePostDto {
 
   @PostField.accounts()
   accounts?: string[] | null;
+
+  @PostField.groupId()
+  group_id?: string | null;
 }

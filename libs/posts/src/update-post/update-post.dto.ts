@@ -35,4 +35,7 @@ export class UpdatePostDto {
 
   @PostField.accounts()
   accounts?: string[] | null;
+
+  @PostField.groupId()
+  group_id?: string | null;
 }
