@@ -4,6 +4,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { PostView } from '../../domain';
 import { Caller, type RequestContext } from '../../wiring';
 import { RefuseUnsafeBodies } from './refuse-unsafe-bodies';
+import { CreateAndPublishCommand } from './create-and-publish/create-and-publish.command';
 import { CreatePostCommand, type CreatedPost } from './create-post/create-post.command';
 import { CreatePostDto } from './create-post/create-post.dto';
 import { DeletePostCommand } from './delete-post/delete-post.command';
@@ -35,6 +36,13 @@ export class PostsController {
   @Post()
   create(@Caller() caller: RequestContext, @Body() body: CreatePostDto): Promise<CreatedPost> {
     return this.commands.execute(new CreatePostCommand(caller, body));
+  }
+
+  /** (from `seeds/004`) The create body, published at once: `202` with the post in `publishing`. */
+  @Post('create-and-publish')
+  @HttpCode(202)
+  createAndPublish(@Caller() caller: RequestContext, @Body() body: CreatePostDto): Promise<PostView> {
+    return this.commands.execute(new CreateAndPublishCommand(caller, body));
   }
 
   @Post('validate')

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { CreateAndPublishHandler } from './create-and-publish/create-and-publish.handler';
 import { CreatePostHandler } from './create-post/create-post.handler';
 import { DeletePostHandler } from './delete-post/delete-post.handler';
 import { DuplicatePostHandler } from './duplicate-post/duplicate-post.handler';
@@ -25,6 +26,7 @@ export const POST_COMMAND_HANDLERS = [
   RetryPostHandler,
   DuplicatePostHandler,
   DeleteGroupHandler,
+  CreateAndPublishHandler,
 ];
 
 export const POST_QUERY_HANDLERS = [GetPostHandler, GetPostAsOfHandler, ListPostsHandler, PostHistoryHandler, ValidatePostHandler, GroupPostsHandler];

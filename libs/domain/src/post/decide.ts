@@ -2,6 +2,7 @@ import { isPlatform } from '../platforms';
 import { isValidTimeZone, DAY_MS } from '../time';
 import { checkPost } from './checks';
 import type {
+  CreateAndPublishPost,
   CreatePost,
   DeletePost,
   PlatformRefusal,
@@ -14,9 +15,9 @@ import type {
   UpdatePost,
 } from './commands';
 import { FieldProblem, PostConflict, PostInvalid, PostNotFound } from './errors';
-import { POST_EVENT_VERSION, PostEvent } from './events';
+import { POST_EVENT_VERSION, PostEvent, RecordedPostEvent } from './events';
 import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
-import { PostState, failedPlatforms, statusOf } from './state';
+import { PostState, evolve, failedPlatforms, statusOf } from './state';
 
 const event = <E extends PostEvent>(type: E['type'], data: E['data']): E => ({ type, version: POST_EVENT_VERSION[type], data }) as E;
 
@@ -109,6 +110,14 @@ function createPost(state: PostState, c: CreatePost): PostEvent[] {
   invalidIf([...contentProblems(c.content), ...(c.scheduled_for ? scheduleProblems(c.scheduled_for, c.now) : [])]);
   const created = event('PostCreated', { post_id: c.post_id, workspace_id: c.workspace_id, duplicated_from: c.duplicated_from ?? null, ...c.content });
   return c.scheduled_for ? [created, event('PostScheduled', { scheduled_for: c.scheduled_for })] : [created];
+}
+
+/** The creation and the publish request as one decision: the publish is judged against the post just created. */
+function createAndPublishPost(state: PostState, c: CreateAndPublishPost): PostEvent[] {
+  const created = createPost(state, { type: 'CreatePost', post_id: c.post_id, workspace_id: c.workspace_id, content: c.content, scheduled_for: null, now: c.now });
+  const after = created.reduce((s, e) => evolve(s, { ...e, metadata: { occurred_at: c.now, actor: '' } } as RecordedPostEvent), state);
+  const publish = requestPublish(after, { type: 'RequestPublish', publish_id: c.publish_id, trigger: 'api', targets: c.targets, refusals: c.refusals, now: c.now });
+  return [...created, ...publish];
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -221,6 +230,8 @@ export function decide(state: PostState, command: PostCommand): PostEvent[] {
   switch (command.type) {
     case 'CreatePost':
       return createPost(state, command);
+    case 'CreateAndPublishPost':
+      return createAndPublishPost(state, command);
     case 'UpdatePost':
       return updatePost(state, command);
     case 'RequestPublish':

@@ -98,3 +98,39 @@ describe('failed_platforms', () => {
     ]);
   });
 });
+
+describe('CreateAndPublishPost', () => {
+  const command = (over: Partial<PostContent> = {}) => ({
+    type: 'CreateAndPublishPost' as const,
+    post_id: 'post_1',
+    workspace_id: 'ws_1',
+    content: content(over),
+    publish_id: 'pub_1',
+    targets,
+    now: NOW,
+  });
+
+  it('decides the creation and the publish request together', () => {
+    givenPost()
+      .when(command())
+      .then([
+        { type: 'PostCreated', version: 1, data: { post_id: 'post_1', workspace_id: 'ws_1', duplicated_from: null, ...content() } },
+        { type: 'PublishRequested', version: 1, data: { publish_id: 'pub_1', trigger: 'api', targets } },
+      ]);
+  });
+
+  it('refuses both when the publish would be refused: nothing is created', () => {
+    const missing = givenPost()
+      .when({ ...command(), targets: [targets[0], { platform: 'bluesky', account_id: null }] })
+      .thenThrows(PostInvalid) as PostInvalid;
+    expect(missing.details).toEqual([expect.objectContaining({ field: 'platforms', code: 'no_account', platform: 'bluesky' })]);
+    givenPost().when(command({ content: 'x'.repeat(301) })).thenThrows(PostInvalid, /too_long|allows 280/);
+    givenPost()
+      .when({ ...command(), refusals: [{ platform: 'twitter', field: 'media', message: 'cannot fetch it' }] })
+      .thenThrows(PostInvalid, /twitter: cannot fetch it/);
+  });
+
+  it('refuses an existing post', () => {
+    givenPost(created()).when(command()).thenThrows(Error, /already exists/);
+  });
+});

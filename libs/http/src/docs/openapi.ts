@@ -129,6 +129,19 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           },
         },
       },
+      '/v1/posts/create-and-publish': {
+        post: {
+          tags: ['Posts'],
+          operationId: 'createAndPublishPost',
+          summary: 'Create a post and publish it at once',
+          description:
+            'The create body (without `scheduled_for`), answered like a publish: 202 with the post in `publishing`. The creation and the publish request are one ' +
+            'append, so a crash never leaves a draft behind. With `Idempotency-Key`, a retry never makes a second post. 422 for anything a create or a publish refuses.',
+          parameters: [IDEMPOTENCY],
+          requestBody: { required: true, content: json(ref('CreatePost')) },
+          responses: { ...ok('Publishing', ref('Post'), '202'), ...errors(400, 409, 413, 422, ...COMMON) },
+        },
+      },
       '/v1/posts/validate': {
         post: {
           tags: ['Posts'],
