@@ -108,6 +108,9 @@ export function createInput(body: CreatePostDto): CreateInput {
     timezone,
     accounts: accountsOf(body.accounts),
     group_id: body.group_id ?? null,
+    link_url: body.link_url ?? null,
+    link_title: body.link_title ?? null,
+    link_description: body.link_description ?? null,
   };
   const scheduled_for =
     typeof body.scheduled_for === 'string' && problems.every((p) => p.field !== 'timezone') ? scheduleOf(body.scheduled_for, timezone, problems) : null;
@@ -152,6 +155,9 @@ export function updateInput(body: UpdatePostDto, state: PostState, mode: UpdateM
   if (body.timezone !== undefined) changes.timezone = body.timezone;
   if (body.accounts !== undefined) changes.accounts = accountsOf(body.accounts);
   if (body.group_id !== undefined) changes.group_id = body.group_id;
+  if (body.link_url !== undefined) changes.link_url = body.link_url;
+  if (body.link_title !== undefined) changes.link_title = body.link_title;
+  if (body.link_description !== undefined) changes.link_description = body.link_description;
   const input: UpdateInput = { changes };
   if (body.scheduled_for === null) input.scheduled_for = null;
   else if (typeof body.scheduled_for === 'string' && problems.every((p) => p.field !== 'timezone')) {

@@ -190,6 +190,21 @@ describe('posts: PATCH, groups, failed_platforms (HTTP)', () => {
     });
   });
 
+  describe('link_url', () => {
+    it('is kept with its title and description; a URL that is not http(s) answers 422 naming link_url', async () => {
+      const post = await createPost(app, { content: 'Read', platforms: ['bluesky'], link_url: 'https://example.com/post', link_title: 'A post', link_description: 'Words' });
+      expect(post).toMatchObject({ link_url: 'https://example.com/post', link_title: 'A post', link_description: 'Words' });
+      const cleared = await app.request('PATCH', `/v1/posts/${post.id}`, { body: { link_url: null } });
+      expect(cleared.body).toMatchObject({ link_url: null, link_title: 'A post' });
+      for (const link_url of ['ftp://example.com/x', 'javascript:alert(1)', 'not a url', 42]) {
+        expectError(await app.request('POST', '/v1/posts', { body: { content: 'x', platforms: ['bluesky'], link_url } }), 422, 'validation_error', ['link_url']);
+      }
+      // The URL counts where it goes in the text: 281 weighted characters on X with it.
+      const validation = await app.request('POST', '/v1/posts/validate', { body: { content: 'x'.repeat(256), platforms: ['twitter'], link_url: 'https://example.com/post' } });
+      expect(validation.body.problems).toEqual(expect.arrayContaining([expect.objectContaining({ platform: 'twitter', code: 'too_long' })]));
+    });
+  });
+
   describe('failed_platforms', () => {
     it('lists the platforms whose last publish failed, on every view; a retry takes them out', async () => {
       const key = await app.createKey('failed-platforms');

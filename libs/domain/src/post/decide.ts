@@ -53,6 +53,9 @@ export function contentProblems(content: Partial<PostContent>): FieldProblem[] {
     if (typeof content.group_id !== 'string' || content.group_id.trim() === '') problems.push({ field: 'group_id', message: 'must be a non-empty string' });
     else if (content.group_id.length > MAX_GROUP_ID_LENGTH) problems.push({ field: 'group_id', message: `at most ${MAX_GROUP_ID_LENGTH} characters` });
   }
+  if (content.link_url !== undefined && content.link_url !== null && !isHttpUrl(content.link_url)) {
+    problems.push({ field: 'link_url', message: 'must be an http(s) URL' });
+  }
   if (content.timezone !== undefined && !isValidTimeZone(content.timezone)) {
     problems.push({ field: 'timezone', message: `unknown IANA time zone "${content.timezone}"` });
   }
@@ -70,6 +73,16 @@ export function contentProblems(content: Partial<PostContent>): FieldProblem[] {
     }
   }
   return problems;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 export function scheduleProblems(scheduledFor: string, now: string): FieldProblem[] {

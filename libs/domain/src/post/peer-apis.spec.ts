@@ -1,6 +1,7 @@
 import { givenPost, stateFrom, GivenEvent } from '../../testing';
 import { PostInvalid } from './errors';
 import { PostContent } from './post';
+import { threadFor } from './thread';
 import { postView } from './view';
 
 /** The peer seed APIs' features in the domain (CONTRACT.md, "What the other seed APIs do"). */
@@ -132,5 +133,29 @@ describe('CreateAndPublishPost', () => {
 
   it('refuses an existing post', () => {
     givenPost(created()).when(command()).thenThrows(Error, /already exists/);
+  });
+});
+
+describe('link_url', () => {
+  const withLink = (over: Partial<PostContent> = {}) => content({ link_url: 'https://example.com/a', link_title: 'A', ...over });
+
+  it('is a card on Bluesky and the URL in the text elsewhere, unless the text has it', () => {
+    expect(threadFor(withLink(), 'bluesky')[0]).toEqual({ text: 'Launch day', media: [], link: { url: 'https://example.com/a', title: 'A' } });
+    expect(threadFor(withLink(), 'mastodon')[0].text).toBe('Launch day\n\nhttps://example.com/a');
+    expect(threadFor(withLink({ content: 'See https://example.com/a' }), 'twitter')[0].text).toBe('See https://example.com/a');
+    expect(threadFor(withLink(), 'twitter')[0].link).toBeUndefined();
+  });
+
+  it('media wins over the card: the URL goes in the text', () => {
+    const segment0 = threadFor(withLink({ media: { images: [{ url: 'https://example.com/i.png' }], video: null } }), 'bluesky')[0];
+    expect(segment0.link).toBeUndefined();
+    expect(segment0.text).toBe('Launch day\n\nhttps://example.com/a');
+  });
+
+  it('refuses a URL that is not http(s), and shows the link on the view', () => {
+    givenPost()
+      .when({ type: 'CreatePost', post_id: 'post_1', workspace_id: 'ws_1', content: content({ link_url: 'javascript:alert(1)' }), scheduled_for: null, now: NOW })
+      .thenThrows(PostInvalid, /link_url/);
+    expect(postView(stateFrom([created({ link_url: 'https://example.com/a' })]))).toMatchObject({ link_url: 'https://example.com/a', link_title: null, link_description: null });
   });
 });

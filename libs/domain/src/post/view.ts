@@ -29,6 +29,10 @@ export interface PostView {
   accounts: string[] | null;
   /** The client's group of posts (from `seeds/002`), or null. */
   group_id: string | null;
+  /** The link shared as a preview card (`seeds/004`), with its optional title and description. */
+  link_url: string | null;
+  link_title: string | null;
+  link_description: string | null;
   platform_results: Partial<Record<Platform, PlatformResultView>> | null;
   /** Platforms whose last publish failed (`seeds/004`'s `failed_platforms`); empty when none. */
   failed_platforms: Platform[];
@@ -78,6 +82,9 @@ export function postView(state: PostState): PostView {
     platform_settings: state.platform_settings,
     accounts: state.accounts,
     group_id: state.group_id ?? null,
+    link_url: state.link_url ?? null,
+    link_title: state.link_title ?? null,
+    link_description: state.link_description ?? null,
     platform_results: platformResults(state),
     failed_platforms: failedPlatforms(state),
     created_at: state.created_at,

@@ -73,6 +73,15 @@ const postContentProperties: Record<string, Schema> = {
     description: 'Any id the client picks (a UUID in practice) tying posts together; `GET /v1/posts/group/{group_id}` lists them.',
     example: '3a6f1e9e-4c2b-4a1d-9e3a-112233445566',
   }),
+  link_url: nullable({
+    type: 'string',
+    format: 'uri',
+    description:
+      "A link to share (http(s)). Bluesky shows it as a card (`app.bsky.embed.external`) with the page's Open Graph title, description and image; elsewhere, " +
+      'and wherever the post has media, the URL is added to the text unless it is already there.',
+  }),
+  link_title: nullable({ type: 'string', maxLength: 300, description: "The card's title where the page gives none." }),
+  link_description: nullable({ type: 'string', maxLength: 1000, description: "The card's description where the page gives none." }),
 };
 
 const GROUP_ID = { name: 'group_id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: MAX_GROUP_ID_LENGTH } };
