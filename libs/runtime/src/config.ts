@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   mediaAllowPrivateNetworks: boolean;
   /** Let webhook receivers be on loopback/private addresses (same-network services, tests). */
   webhookAllowPrivateNetworks: boolean;
+  /** Let platform API and OAuth calls (an account's `base_url`) reach loopback/private addresses (self-hosted instances on the operator's network, tests). */
+  platformAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
 }
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     readYourWritesTimeoutMs: integer('READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 600_000),
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+    platformAllowPrivateNetworks: flag('PLATFORM_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -15,6 +15,7 @@ import {
   Webhooks,
   Workspaces,
 } from '../../registry';
+import { OutboundPolicy, PLATFORM_FLAG, usePlatformOutbound } from '../../outbound';
 import type { Clock } from '../../wiring';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
@@ -239,6 +240,8 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
   }
 
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Every platform and OAuth call of this process (requestJson, the Bluesky client) is checked against it.
+  usePlatformOutbound(new OutboundPolicy({ allowPrivateNetworks: config.platformAllowPrivateNetworks, flag: PLATFORM_FLAG }));
   const clock: Clock = options.clock ?? (() => new Date());
   const mode = config.eventStoreUrl || config.mongoUrl ? 'distributed' : 'embedded';
   const startedAt = Date.now();
