@@ -145,7 +145,12 @@ export interface Opened<T> {
 export async function openEventStore(config: RuntimeConfig, logger: Logger): Promise<Opened<EventStore>> {
   if (config.eventStoreUrl) {
     const url = config.eventStoreUrl;
-    const store = new EventStoreDbEventStore(url);
+    const store = new EventStoreDbEventStore(url, {
+      logger: {
+        warn: (fields, message) => logger.warn(fields, message),
+        error: (fields, message) => logger.error(fields, message),
+      },
+    });
     try {
       await connectWithin('EventStoreDB', url, config.connectTimeoutMs, logger, () => store.headPosition());
     } catch (error) {
@@ -201,7 +206,16 @@ export async function checkHealth(sources: HealthSources): Promise<HealthReport>
   let head = 0n;
   let checkpoint: bigint | null = null;
   const [eventStoreHealth, readModelHealth, registryHealth] = await Promise.all([
-    probe(eventStore.adapter, async () => (head = await eventStore.store.headPosition(POST_PREFIXES)), 'event store'),
+    probe(
+      eventStore.adapter,
+      async () => {
+        head = await eventStore.store.headPosition(POST_PREFIXES);
+        // A subscription the server refused for good never heals: this process is not ready.
+        const failed = eventStore.store.failedSubscriptions?.() ?? [];
+        if (failed.length > 0) throw new Error(failed.map((f) => `${f.name} subscription stopped for good: ${f.reason}`).join('; '));
+      },
+      'event store',
+    ),
     probe(readModel.adapter, async () => (checkpoint = await readModel.model.checkpoint(POSTS_PROJECTOR)), 'read model'),
     registry ? probe(registry.adapter, () => registry.storage.getWorkspace(DEFAULT_WORKSPACE_ID), 'registry') : Promise.resolve(undefined),
   ]);
