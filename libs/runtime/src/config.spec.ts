@@ -18,7 +18,12 @@ describe('loadConfig', () => {
       readYourWritesTimeoutMs: 5000,
       mediaAllowPrivateNetworks: false,
       webhookAllowPrivateNetworks: false,
+      platformAllowPrivateNetworks: false,
       connectTimeoutMs: 30000,
+      httpHeadersTimeoutMs: 10000,
+      httpRequestTimeoutMs: 30000,
+      httpKeepAliveTimeoutMs: 5000,
+      uploadIdleTimeoutMs: 60000,
     });
   });
 
