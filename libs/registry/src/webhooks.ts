@@ -9,6 +9,7 @@ export type WebhookEvent =
   | 'post.failed'
   | 'post.platform_failed'
   | 'post.platform_published'
+  | 'post.platform_retrying'
   | 'post.scheduled'
   | 'post.created'
   | 'post.deleted';
@@ -18,6 +19,7 @@ export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'post.failed',
   'post.platform_failed',
   'post.platform_published',
+  'post.platform_retrying',
   'post.scheduled',
   'post.created',
   'post.deleted',

@@ -89,6 +89,8 @@ function candidatesOf(type: string): WebhookEvent[] {
       return ['post.platform_published', 'post.published', 'post.failed'];
     case 'PlatformFailed':
       return ['post.platform_failed', 'post.published', 'post.failed'];
+    case 'PlatformAttemptFailed':
+      return ['post.platform_retrying'];
     default:
       return [];
   }
@@ -118,6 +120,9 @@ function raisedBy(event: RecordedPostEvent, before: PostState, after: PostState)
       if (!roundFinished(before) && roundFinished(after)) {
         raised.push({ type: statusOf(after) === 'published' ? 'post.published' : 'post.failed' });
       }
+      break;
+    case 'PlatformAttemptFailed':
+      raised.push({ type: 'post.platform_retrying', platform: event.data.platform });
       break;
     default:
       break;

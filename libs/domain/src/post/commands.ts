@@ -77,6 +77,17 @@ export interface RecordPlatformFailed {
   attempts: number;
 }
 
+export interface RecordPlatformAttemptFailed {
+  type: 'RecordPlatformAttemptFailed';
+  publish_id: string;
+  platform: Platform;
+  attempt: number;
+  error: string;
+  code: FailureCode;
+  next_attempt_at: string;
+  outcome_unknown: boolean;
+}
+
 export interface DeletePost {
   type: 'DeletePost';
 }
@@ -89,4 +100,5 @@ export type PostCommand =
   | RecordSegmentPublished
   | RecordPlatformPublished
   | RecordPlatformFailed
+  | RecordPlatformAttemptFailed
   | DeletePost;

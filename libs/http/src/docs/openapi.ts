@@ -394,7 +394,10 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             segments: { type: 'array', items: { type: 'object', properties: { post_id: { type: 'string' }, post_url: { type: 'string' } } } },
             attempts: { type: 'integer' },
             published_at: { type: 'string', format: 'date-time' },
-            pending: { type: 'boolean' },
+            pending: { type: 'boolean', description: 'true while the platform is in flight; then only attempts, last_error, next_attempt_at (and outcome_unknown) are present' },
+            last_error: nullable({ type: 'string', description: 'while pending: the last failed attempt\'s error' }),
+            next_attempt_at: nullable({ type: 'string', format: 'date-time', description: 'while pending: when the next attempt is due' }),
+            outcome_unknown: { type: 'boolean', description: 'while pending: the last attempt may have reached the platform; the next looks for the post before posting' },
           },
         },
         Post: {
