@@ -9,3 +9,4 @@ export * from './src/accounts';
 export * from './src/webhooks';
 export * from './src/idempotency-keys';
 export * from './src/rate-limiter';
+export { newId } from './src/ids';

@@ -16,6 +16,7 @@ import {
   Workspaces,
 } from '../../registry';
 import type { Clock } from '../../wiring';
+import { Credentials } from '../../credentials';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
 import { connectWithin, withTimeout } from './connect';
@@ -93,6 +94,8 @@ export interface Runtime {
   readonly cipher: CredentialCipher;
   readonly workspaces: Workspaces;
   readonly accounts: Accounts;
+  /** The credentials port: usable tokens, refreshes, account health. */
+  readonly credentials: Credentials;
   readonly webhooks: Webhooks;
   readonly idempotencyKeys: IdempotencyKeys;
   readonly rateLimiter: RateLimiter;
@@ -284,6 +287,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const cipher = CredentialCipher.fromEnvironment(config.dataDir, { POSTLOOM_ENCRYPTION_KEY: config.encryptionKey ?? undefined });
     const workspaces = new Workspaces(registry);
     const accounts = new Accounts(registry, cipher);
+    const credentials = new Credentials({ storage: registry, accounts, cipher, logger });
     const webhooks = new Webhooks(registry, cipher);
     const idempotencyKeys = new IdempotencyKeys(registry);
     const rateLimiter = new RateLimiter();
@@ -364,6 +368,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
       cipher,
       workspaces,
       accounts,
+      credentials,
       webhooks,
       idempotencyKeys,
       rateLimiter,

@@ -1,0 +1,3 @@
+export * from './src/oauth-platforms';
+export * from './src/token-requests';
+export * from './src/credentials';
