@@ -112,6 +112,11 @@ export class Credentials {
     return state;
   }
 
+  /** The account's history, oldest first. */
+  historyOf(workspaceId: string, accountId: string, limit: number) {
+    return this.storage.listAccountHistory(workspaceId, accountId, limit);
+  }
+
   /** The account's token state; null for accounts that never had one (pasted before issue 10). */
   state(workspaceId: string, accountId: string): Promise<AccountTokenState | null> {
     return this.storage.getAccountTokenState(workspaceId, accountId);

@@ -64,7 +64,8 @@ export const OAUTH_PLATFORMS: Partial<Record<Platform, OAuthPlatform>> = {
     authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
     tokenUrl: 'https://oauth2.googleapis.com/token',
     apiUrl: 'https://www.googleapis.com',
-    scopes: ['https://www.googleapis.com/auth/youtube.upload', 'https://www.googleapis.com/auth/youtube.readonly'],
+    // Threads become comments, which need youtube.force-ssl beside upload.
+    scopes: ['https://www.googleapis.com/auth/youtube.upload', 'https://www.googleapis.com/auth/youtube.force-ssl'],
     scopeSeparator: ' ',
     pkce: true,
     clientIdParam: 'client_id',

@@ -11,7 +11,7 @@ import type {
   WebhookRecord,
   WorkspaceRecord,
 } from './storage';
-import type { AccountHistoryRecord, AccountTokenState } from './token-storage';
+import type { AccountHistoryRecord, AccountTokenState, OAuthStateRecord } from './token-storage';
 
 /** Idempotency records live a day; the server's TTL monitor removes them (the claim also checks expiry itself, the monitor runs only once a minute). */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -25,6 +25,8 @@ type WebhookDoc = WithStringId<WebhookRecord>;
 type DeliveryDoc = WithStringId<WebhookDeliveryRecord>;
 type HistoryDoc = WithStringId<AccountHistoryRecord>;
 type TokenStateDoc = AccountTokenState & { _id: string };
+
+type OAuthStateDoc = Omit<OAuthStateRecord, 'state_hash'> & { _id: string };
 
 interface LeaseDoc {
   _id: string;
@@ -70,6 +72,7 @@ export class MongoRegistryStorage implements RegistryStorage {
   private readonly tokenStates: Collection<TokenStateDoc>;
   private readonly history: Collection<HistoryDoc>;
   private readonly leases: Collection<LeaseDoc>;
+  private readonly oauthStates: Collection<OAuthStateDoc>;
 
   /** `client` is closed by `close()` when given (the storage owns it). */
   constructor(
@@ -85,6 +88,7 @@ export class MongoRegistryStorage implements RegistryStorage {
     this.tokenStates = db.collection<TokenStateDoc>('registry_account_token_states');
     this.history = db.collection<HistoryDoc>('registry_account_history');
     this.leases = db.collection<LeaseDoc>('registry_leases');
+    this.oauthStates = db.collection<OAuthStateDoc>('registry_oauth_states');
   }
 
   /** Creates the indexes (idempotent; run once at start). */
@@ -278,6 +282,19 @@ export class MongoRegistryStorage implements RegistryStorage {
     return (await this.idempotency.deleteMany({ created_at: { $lt: new Date(createdBefore) } })).deletedCount;
   }
 
+  async insertOAuthState(record: OAuthStateRecord): Promise<void> {
+    const { state_hash, ...rest } = record;
+    await this.oauthStates.insertOne({ _id: state_hash, ...rest });
+  }
+
+  async takeOAuthState(stateHash: string): Promise<OAuthStateRecord | null> {
+    // findOneAndDelete: of two callbacks racing with one state, only one gets it.
+    const doc = await this.oauthStates.findOneAndDelete({ _id: stateHash });
+    if (!doc) return null;
+    const { _id, ...rest } = doc;
+    return { state_hash: _id, ...rest };
+  }
+
   async putAccountTokenState(state: AccountTokenState): Promise<void> {
     const _id = `${state.workspace_id}:${state.account_id}`;
     await this.tokenStates.replaceOne({ _id }, state, { upsert: true });
@@ -333,7 +350,7 @@ export class MongoRegistryStorage implements RegistryStorage {
 
   /** Drops every registry collection (for tests against a shared server). */
   async dropAll(): Promise<void> {
-    for (const c of [this.workspaces, this.apiKeys, this.accounts, this.webhooks, this.deliveries, this.idempotency, this.tokenStates, this.history, this.leases] as Collection<any>[]) {
+    for (const c of [this.workspaces, this.apiKeys, this.accounts, this.webhooks, this.deliveries, this.idempotency, this.tokenStates, this.history, this.leases, this.oauthStates] as Collection<any>[]) {
       await c.deleteMany({});
     }
   }

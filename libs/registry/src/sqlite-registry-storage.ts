@@ -13,7 +13,7 @@ import type {
   WebhookRecord,
   WorkspaceRecord,
 } from './storage';
-import type { AccountHistoryRecord, AccountTokenState } from './token-storage';
+import type { AccountHistoryRecord, AccountTokenState, OAuthStateRecord } from './token-storage';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS workspaces (
@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS account_history (
   at           TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS account_history_account ON account_history (workspace_id, account_id, at);
+CREATE TABLE IF NOT EXISTS oauth_states (
+  state_hash      TEXT PRIMARY KEY,
+  workspace_id    TEXT NOT NULL,
+  platform        TEXT NOT NULL,
+  name            TEXT,
+  base_url        TEXT,
+  redirect_url    TEXT,
+  options         TEXT NOT NULL,
+  sealed_verifier TEXT,
+  created_at      TEXT NOT NULL,
+  expires_at      TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leases (
   key        TEXT PRIMARY KEY,
   holder     TEXT NOT NULL,
@@ -153,6 +165,7 @@ export class SqliteRegistryStorage implements RegistryStorage {
   private readonly claim: (record: IdempotencyRecord, expiredBefore: string) => IdempotencyRecord | null;
   private readonly upsertKey: (key: ApiKeyRecord) => ApiKeyRecord;
   private readonly removeWebhook: (workspaceId: string, id: string) => boolean;
+  private readonly takeState: (stateHash: string) => OAuthStateRecord | null;
   private readonly lease: (key: string, holder: string, expiresAt: string, now: string) => boolean;
 
   constructor(path: string) {
@@ -192,6 +205,13 @@ export class SqliteRegistryStorage implements RegistryStorage {
       return removed;
     });
     this.removeWebhook = (workspaceId, id) => removeWebhook.immediate(workspaceId, id);
+    const takeState = this.db.transaction((stateHash: string): OAuthStateRecord | null => {
+      const row = s.getOAuthState.get(stateHash) as OAuthStateRecord | undefined;
+      if (!row) return null;
+      s.deleteOAuthState.run(stateHash);
+      return row;
+    });
+    this.takeState = (stateHash) => takeState.immediate(stateHash);
     // One statement decides: insert, or take over a lease that expired or is already ours.
     this.lease = (key, holder, expiresAt, now) =>
       s.acquireLease.run({ key, holder, expires_at: expiresAt, now }).changes > 0;
@@ -301,6 +321,14 @@ export class SqliteRegistryStorage implements RegistryStorage {
 
   async purgeIdempotencyKeys(createdBefore: string): Promise<number> {
     return this.statements.purgeIdempotencyKeys.run(createdBefore).changes;
+  }
+
+  async insertOAuthState(record: OAuthStateRecord): Promise<void> {
+    this.statements.insertOAuthState.run(record);
+  }
+
+  async takeOAuthState(stateHash: string): Promise<OAuthStateRecord | null> {
+    return this.takeState(stateHash);
   }
 
   async putAccountTokenState(state: AccountTokenState): Promise<void> {
@@ -421,6 +449,12 @@ function prepare(db: Connection) {
        WHERE leases.expires_at <= @now OR leases.holder = excluded.holder`,
     ),
     releaseLease: p('DELETE FROM leases WHERE key = ? AND holder = ?'),
+    insertOAuthState: p(
+      `INSERT INTO oauth_states (state_hash, workspace_id, platform, name, base_url, redirect_url, options, sealed_verifier, created_at, expires_at)
+       VALUES (@state_hash, @workspace_id, @platform, @name, @base_url, @redirect_url, @options, @sealed_verifier, @created_at, @expires_at)`,
+    ),
+    getOAuthState: p('SELECT * FROM oauth_states WHERE state_hash = ?'),
+    deleteOAuthState: p('DELETE FROM oauth_states WHERE state_hash = ?'),
   };
 }
 

@@ -38,7 +38,28 @@ export interface AccountHistoryRecord {
   at: string;
 }
 
+/** A connect in progress: what the callback needs, found by the hash of its `state`. */
+export interface OAuthStateRecord {
+  /** sha256 (hex) of the `state` handed to the platform; the state itself is not stored. */
+  state_hash: string;
+  workspace_id: string;
+  platform: string;
+  name: string | null;
+  base_url: string | null;
+  redirect_url: string | null;
+  /** Platform-specific choices made at connect (`page_id`, `channel`), as JSON. */
+  options: string;
+  /** The PKCE verifier, sealed. */
+  sealed_verifier: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface AccountTokenStorage {
+  insertOAuthState(record: OAuthStateRecord): Promise<void>;
+  /** Removes and returns the state (single use); null when unknown or already taken. */
+  takeOAuthState(stateHash: string): Promise<OAuthStateRecord | null>;
+
   /** Inserts or replaces the account's token state. */
   putAccountTokenState(state: AccountTokenState): Promise<void>;
   getAccountTokenState(workspaceId: string, accountId: string): Promise<AccountTokenState | null>;

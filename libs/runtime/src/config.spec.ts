@@ -19,6 +19,8 @@ describe('loadConfig', () => {
       mediaAllowPrivateNetworks: false,
       webhookAllowPrivateNetworks: false,
       connectTimeoutMs: 30000,
+      publicUrl: null,
+      oauthEnv: {},
     });
   });
 

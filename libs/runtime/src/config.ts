@@ -34,7 +34,13 @@ export interface RuntimeConfig {
   webhookAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
+  /** `POSTLOOM_PUBLIC_URL`: where platforms send people back after OAuth; null: `http://localhost:<PORT>`. */
+  publicUrl: string | null;
+  /** The OAuth apps' variables (`<P>_CLIENT_ID`, `<P>_CLIENT_SECRET`, `<P>_AUTHORIZE_URL`, `<P>_TOKEN_URL`). */
+  oauthEnv: Record<string, string>;
 }
+
+const OAUTH_VARIABLE = /^(?:TWITTER|LINKEDIN|THREADS|INSTAGRAM|FACEBOOK|TIKTOK|YOUTUBE|SLACK|DISCORD|MASTODON)_(?:CLIENT_ID|CLIENT_SECRET|AUTHORIZE_URL|TOKEN_URL)$/;
 
 /** The environment holds a value the process cannot start with. */
 export class ConfigError extends Error {
@@ -102,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
+    publicUrl: text('POSTLOOM_PUBLIC_URL')?.replace(/\/+$/, '') ?? null,
+    oauthEnv: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => OAUTH_VARIABLE.test(entry[0]) && typeof entry[1] === 'string' && entry[1].trim() !== '')),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

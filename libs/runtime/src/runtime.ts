@@ -16,7 +16,7 @@ import {
   Workspaces,
 } from '../../registry';
 import type { Clock } from '../../wiring';
-import { Credentials } from '../../credentials';
+import { Credentials, OAuthConnect } from '../../credentials';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
 import { connectWithin, withTimeout } from './connect';
@@ -96,6 +96,8 @@ export interface Runtime {
   readonly accounts: Accounts;
   /** The credentials port: usable tokens, refreshes, account health. */
   readonly credentials: Credentials;
+  /** Connecting accounts with OAuth. */
+  readonly oauthConnect: OAuthConnect;
   readonly webhooks: Webhooks;
   readonly idempotencyKeys: IdempotencyKeys;
   readonly rateLimiter: RateLimiter;
@@ -287,7 +289,15 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const cipher = CredentialCipher.fromEnvironment(config.dataDir, { POSTLOOM_ENCRYPTION_KEY: config.encryptionKey ?? undefined });
     const workspaces = new Workspaces(registry);
     const accounts = new Accounts(registry, cipher);
-    const credentials = new Credentials({ storage: registry, accounts, cipher, logger });
+    const credentials = new Credentials({ storage: registry, accounts, cipher, logger, env: config.oauthEnv });
+    const oauthConnect = new OAuthConnect({
+      storage: registry,
+      accounts,
+      credentials,
+      cipher,
+      env: config.oauthEnv,
+      publicUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    });
     const webhooks = new Webhooks(registry, cipher);
     const idempotencyKeys = new IdempotencyKeys(registry);
     const rateLimiter = new RateLimiter();
@@ -369,6 +379,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
       workspaces,
       accounts,
       credentials,
+      oauthConnect,
       webhooks,
       idempotencyKeys,
       rateLimiter,

@@ -39,6 +39,8 @@ export class FakeOAuth {
   readonly options: Required<Omit<FakeOAuthOptions, 'accessTokenTtlS' | 'refreshTokenTtlS' | 'tokenExtras'>> & Pick<FakeOAuthOptions, 'accessTokenTtlS' | 'refreshTokenTtlS' | 'tokenExtras'>;
   private readonly codes = new Map<string, IssuedCode>();
   private readonly refreshTokens = new Set<string>();
+  /** Access tokens issued and still good: a platform accepts every one until it expires or is revoked. */
+  private readonly liveAccessTokens = new Set<string>();
   /** Refresh grants answered with new tokens. */
   refreshes = 0;
   /** Codes traded for tokens. */
@@ -113,21 +115,30 @@ export class FakeOAuth {
     return [400, { error: 'unsupported_grant_type', error_description: `grant_type ${grant ?? ''} is not supported` }];
   }
 
+  /** Whether `authorization` (`Bearer <token>`) carries an access token this server issued and still honours. */
+  accepts(authorization: string | undefined): boolean {
+    const match = /^Bearer (.+)$/.exec(authorization ?? '');
+    return match !== null && this.liveAccessTokens.has(match[1]);
+  }
+
   /** Issues a token outside a grant (Meta's long-lived renewals answer with one). */
   mintAccessToken(): string {
     const access = token('at');
+    this.liveAccessTokens.add(access);
     this.options.onAccessToken(access);
     return access;
   }
 
   /** The access token in use stops working, as when its hour is over. */
   expireAccessToken(): void {
+    this.liveAccessTokens.clear();
     this.options.onAccessToken(token('expired'));
   }
 
   /** The person revoked the app: every token of it is dead. */
   revoke(): void {
     this.refreshTokens.clear();
+    this.liveAccessTokens.clear();
     this.options.onAccessToken(token('revoked'));
   }
 

@@ -284,6 +284,14 @@ export function registryStorageContract(open: () => Promise<RegistryStorage>): v
       expect(await storage.acquireLease('refresh:acc_1', 'a', t(4), t(2))).toBe(true);
     });
 
+    it('hands an OAuth state out once', async () => {
+      const record = { state_hash: 'h'.repeat(64), workspace_id: 'ws_1', platform: 'twitter', name: null, base_url: null, redirect_url: 'https://app.example/done', options: '{}', sealed_verifier: 'sealed', created_at: '2026-01-01T00:00:00.000Z', expires_at: '2026-01-01T00:10:00.000Z' };
+      await storage.insertOAuthState(record);
+      const taken = await Promise.all([storage.takeOAuthState(record.state_hash), storage.takeOAuthState(record.state_hash)]);
+      expect(taken.filter((t) => t !== null)).toEqual([record]);
+      expect(await storage.takeOAuthState('unknown')).toBeNull();
+    });
+
     it('lets exactly one of many concurrent holders take a lease', async () => {
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) => storage.acquireLease('refresh:acc_9', `h${i}`, '2026-01-01T00:01:00.000Z', '2026-01-01T00:00:00.000Z')),

@@ -154,7 +154,7 @@ export class FakeTwitter extends LocalPlatformServer {
       this.oauth.revoke();
       return [200, { revoked: true }];
     }
-    if (req.headers.authorization !== `Bearer ${this.options.accessToken}`) throw new Problem(401, 'Unauthorized', 'Unauthorized');
+    if (req.headers.authorization !== `Bearer ${this.options.accessToken}` && !this.oauth.accepts(req.headers.authorization)) throw new Problem(401, 'Unauthorized', 'Unauthorized');
     const route = `${req.method} ${url.pathname}`;
     const json = () => {
       if (!(req.headers['content-type'] ?? '').includes('application/json')) throw invalidRequest('Content-Type must be application/json');
