@@ -152,7 +152,7 @@ describe('OAuth connect for X, and the account kept alive', () => {
     const key = await app.createKey('oauth-x-bad-state');
     const unknown = await fetch(`${app.url}/v1/oauth/callback/twitter?code=c&state=nope`, { redirect: 'manual' });
     expect(unknown.status).toBe(400);
-    expect((await unknown.json()).error).toMatchObject({ code: 'bad_request' });
+    expect(((await unknown.json()) as { error: unknown }).error).toMatchObject({ code: 'bad_request' });
 
     const started = await app.request('POST', '/v1/accounts/connect', { key, body: { platform: 'twitter', base_url: x.url, redirect_url: BACK } });
     const consent = await fetch(started.body.authorize_url, { redirect: 'manual' });

@@ -38,6 +38,11 @@ describe('accounts and webhooks', () => {
         name: 'main',
         base_url: null,
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+        status: 'active',
+        status_reason: null,
+        expires_at: null,
+        platform_user: null,
+        connected_via: 'credentials',
       });
       expect(created.text).not.toContain(appPassword);
 
