@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       connectTimeoutMs: 30000,
       publicUrl: null,
       oauthEnv: {},
+      tokenRefreshLeaseMs: 30000,
     });
   });
 

@@ -38,6 +38,8 @@ export interface RuntimeConfig {
   publicUrl: string | null;
   /** The OAuth apps' variables (`<P>_CLIENT_ID`, `<P>_CLIENT_SECRET`, `<P>_AUTHORIZE_URL`, `<P>_TOKEN_URL`). */
   oauthEnv: Record<string, string>;
+  /** How long one process may hold an account's token refresh before another may take over. */
+  tokenRefreshLeaseMs: number;
 }
 
 const OAUTH_VARIABLE = /^(?:TWITTER|LINKEDIN|THREADS|INSTAGRAM|FACEBOOK|TIKTOK|YOUTUBE|SLACK|DISCORD|MASTODON)_(?:CLIENT_ID|CLIENT_SECRET|AUTHORIZE_URL|TOKEN_URL)$/;
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
+    tokenRefreshLeaseMs: integer('TOKEN_REFRESH_LEASE_MS', 30_000, 1_000, 600_000),
     publicUrl: text('POSTLOOM_PUBLIC_URL')?.replace(/\/+$/, '') ?? null,
     oauthEnv: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => OAUTH_VARIABLE.test(entry[0]) && typeof entry[1] === 'string' && entry[1].trim() !== '')),
   };

@@ -289,7 +289,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const cipher = CredentialCipher.fromEnvironment(config.dataDir, { POSTLOOM_ENCRYPTION_KEY: config.encryptionKey ?? undefined });
     const workspaces = new Workspaces(registry);
     const accounts = new Accounts(registry, cipher);
-    const credentials = new Credentials({ storage: registry, accounts, cipher, logger, env: config.oauthEnv });
+    const credentials = new Credentials({ storage: registry, accounts, cipher, logger, env: config.oauthEnv, leaseMs: config.tokenRefreshLeaseMs });
     const oauthConnect = new OAuthConnect({
       storage: registry,
       accounts,
