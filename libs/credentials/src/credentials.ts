@@ -37,6 +37,27 @@ export interface AccountStatusChange {
   at: string;
 }
 
+/** Stream of an account's status facts (`account-<id>`), which webhook delivery follows. */
+export const ACCOUNT_STREAM_PREFIX = 'account-';
+
+/** The status change as an event: `AccountStatusChanged` v1 (no token, only the platform's reason). */
+export function accountStatusChangedEvent(change: AccountStatusChange, id: string): { id: string; type: string; version: number; data: Record<string, unknown>; metadata: { occurred_at: string; workspace_id: string; actor: string } } {
+  return {
+    id,
+    type: 'AccountStatusChanged',
+    version: 1,
+    data: {
+      account_id: change.account_id,
+      platform: change.platform,
+      name: change.name,
+      status: change.status,
+      status_reason: change.status_reason,
+      expires_at: change.expires_at,
+    },
+    metadata: { occurred_at: change.at, workspace_id: change.workspace_id, actor: 'system' },
+  };
+}
+
 export interface CredentialsLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;

@@ -16,7 +16,8 @@ import {
   Workspaces,
 } from '../../registry';
 import type { Clock } from '../../wiring';
-import { Credentials, OAuthConnect } from '../../credentials';
+import { randomUUID } from 'node:crypto';
+import { ACCOUNT_STREAM_PREFIX, accountStatusChangedEvent, Credentials, OAuthConnect } from '../../credentials';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
 import { connectWithin, withTimeout } from './connect';
@@ -289,7 +290,18 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const cipher = CredentialCipher.fromEnvironment(config.dataDir, { POSTLOOM_ENCRYPTION_KEY: config.encryptionKey ?? undefined });
     const workspaces = new Workspaces(registry);
     const accounts = new Accounts(registry, cipher);
-    const credentials = new Credentials({ storage: registry, accounts, cipher, logger, env: config.oauthEnv, leaseMs: config.tokenRefreshLeaseMs });
+    const credentials = new Credentials({
+      storage: registry,
+      accounts,
+      cipher,
+      logger,
+      env: config.oauthEnv,
+      leaseMs: config.tokenRefreshLeaseMs,
+      // A fact in the store: webhook delivery turns it into account.reconnect_required / account.expiring.
+      onStatusChange: async (change) => {
+        await eventStore.append(`${ACCOUNT_STREAM_PREFIX}${change.account_id}`, [accountStatusChangedEvent(change, randomUUID())], 'any');
+      },
+    });
     const oauthConnect = new OAuthConnect({
       storage: registry,
       accounts,

@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { FakeTwitter } from '../../../libs/platforms/testing';
 import { waitFor } from '../../../libs/publishing/testing';
 import { startTestApp, type TestApp } from '../../support/app';
@@ -10,14 +12,46 @@ import { startTestApp, type TestApp } from '../../support/app';
  */
 
 const PUBLIC_URL = 'http://postloom.test';
+
+/** Receives webhook deliveries on 127.0.0.1. */
+class Receiver {
+  readonly received: any[] = [];
+  private constructor(private readonly server: http.Server) {}
+
+  static async start(): Promise<Receiver> {
+    const server = http.createServer();
+    const receiver = new Receiver(server);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        receiver.received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
 const BACK = 'https://app.example/connected';
 
 describe('OAuth connect for X, and the account kept alive', () => {
   let app: TestApp;
   let x: FakeTwitter;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     x = await FakeTwitter.start();
+    receiver = await Receiver.start();
     app = await startTestApp({
       env: {
         POSTLOOM_PUBLIC_URL: PUBLIC_URL,
@@ -27,6 +61,7 @@ describe('OAuth connect for X, and the account kept alive', () => {
         TWITTER_TOKEN_URL: `${x.url}/2/oauth2/token`,
         PUBLISH_RETRY_INITIAL_MS: '50',
         PUBLISH_RETRY_MAX_MS: '100',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       },
     });
   }, 30_000);
@@ -34,6 +69,7 @@ describe('OAuth connect for X, and the account kept alive', () => {
   afterAll(async () => {
     await app?.stop();
     await x?.close();
+    await receiver?.close();
   });
 
   /** The platform's answer to the browser, sent to this app instead of the public URL. */
@@ -75,6 +111,7 @@ describe('OAuth connect for X, and the account kept alive', () => {
 
   it('connects, refreshes once when the token dies, fails clearly when revoked, and finishes after a reconnect', async () => {
     const key = await app.createKey('oauth-x');
+    expect((await app.request('POST', '/v1/webhooks', { key, body: { url: receiver.url, events: ['account.reconnect_required'] } })).status).toBe(201);
     const started = await app.request('POST', '/v1/accounts/connect', { key, body: { platform: 'twitter', redirect_url: BACK } });
     expect(started.status).toBe(201);
     const authorize = new URL(started.body.authorize_url);
@@ -127,6 +164,8 @@ describe('OAuth connect for X, and the account kept alive', () => {
     expect(failed.platform_results.twitter.error).toContain('reconnect');
     const dead = await app.request('GET', `/v1/accounts/${accountId}`, { key });
     expect(dead.body).toMatchObject({ status: 'reconnect_required', status_reason: expect.stringContaining('Value passed for the token was invalid.') });
+    const [hook] = await waitFor(() => (receiver.received.length > 0 ? receiver.received : null), 'account.reconnect_required arrives');
+    expect(hook).toMatchObject({ type: 'account.reconnect_required', data: { account: { id: accountId, platform: 'twitter', status: 'reconnect_required', status_reason: expect.stringContaining('Value passed') } } });
 
     // Reconnecting the same X user updates the same account.
     const again = await connect(key);
