@@ -4,6 +4,7 @@ import { isPlatform, type Platform } from '../../domain';
 import { type Accounts, type CredentialCipher, type OAuthStateRecord, type RegistryStorage, RegistryInvalid, sealAccountCredentials } from '../../registry';
 import { PlatformError, type PlatformAccount } from '../../platforms';
 import type { Connector } from './connectors/connector';
+import { linkedinConnector } from './connectors/linkedin';
 import { twitterConnector } from './connectors/twitter';
 import { youtubeConnector } from './connectors/youtube';
 import type { Credentials } from './credentials';
@@ -14,6 +15,7 @@ import { postTokenForm, TokenFailure } from './token-requests';
 export const CONNECTORS: Partial<Record<Platform, Connector>> = {
   twitter: twitterConnector,
   youtube: youtubeConnector,
+  linkedin: linkedinConnector,
 };
 
 /** How long a connect may take between the authorize link and the callback. */

@@ -53,8 +53,10 @@ export function classifyTokenResponse(response: JsonResponse, platformName: stri
     // TikTok nests nothing, Slack puts the bot token at the top; both have access_token.
     const token = field(body, 'access_token');
     if (typeof token !== 'string' || token === '') throw new TokenFailure('passing', `${platformName} answered the token request without an access token`, response.status);
-    const { access_token: _a, refresh_token, expires_in, refresh_expires_in, ...extra } = body as Record<string, unknown>;
+    // LinkedIn names the refresh token's lifetime refresh_token_expires_in, TikTok refresh_expires_in.
+    const { access_token: _a, refresh_token, expires_in, refresh_token_expires_in, ...rest } = body as Record<string, unknown>;
     void _a;
+    const { refresh_expires_in = refresh_token_expires_in, ...extra } = rest;
     return {
       access_token: token,
       ...(typeof refresh_token === 'string' && refresh_token !== '' ? { refresh_token } : {}),

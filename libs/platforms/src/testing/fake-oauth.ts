@@ -25,6 +25,8 @@ export interface FakeOAuthOptions {
   deadGrant: { status: number; body: unknown };
   /** Called with every access token issued: the fake's API accepts only the newest. */
   onAccessToken(token: string): void;
+  /** How the platform names the refresh token's lifetime (TikTok `refresh_expires_in`, LinkedIn `refresh_token_expires_in`). */
+  refreshTtlField?: string;
   /** Fields added to every token answer (ids the platform returns beside the tokens). */
   tokenExtras?: () => Record<string, unknown>;
 }
@@ -36,7 +38,7 @@ interface IssuedCode {
 }
 
 export class FakeOAuth {
-  readonly options: Required<Omit<FakeOAuthOptions, 'accessTokenTtlS' | 'refreshTokenTtlS' | 'tokenExtras'>> & Pick<FakeOAuthOptions, 'accessTokenTtlS' | 'refreshTokenTtlS' | 'tokenExtras'>;
+  readonly options: Required<Omit<FakeOAuthOptions, 'accessTokenTtlS' | 'refreshTokenTtlS' | 'tokenExtras' | 'refreshTtlField'>> & Pick<FakeOAuthOptions, 'accessTokenTtlS' | 'refreshTokenTtlS' | 'tokenExtras' | 'refreshTtlField'>;
   private readonly codes = new Map<string, IssuedCode>();
   private readonly refreshTokens = new Set<string>();
   /** Access tokens issued and still good: a platform accepts every one until it expires or is revoked. */
@@ -159,7 +161,7 @@ export class FakeOAuth {
       const refresh = token('rt');
       this.refreshTokens.add(refresh);
       body.refresh_token = refresh;
-      if (this.options.refreshTokenTtlS !== undefined) body.refresh_expires_in = this.options.refreshTokenTtlS;
+      if (this.options.refreshTokenTtlS !== undefined) body[this.options.refreshTtlField ?? 'refresh_expires_in'] = this.options.refreshTokenTtlS;
     }
     return { ...body, ...(this.options.tokenExtras?.() ?? {}) };
   }
