@@ -5,6 +5,7 @@ import { type Accounts, type CredentialCipher, type OAuthStateRecord, type Regis
 import { PlatformError, type PlatformAccount } from '../../platforms';
 import type { Connector } from './connectors/connector';
 import { linkedinConnector } from './connectors/linkedin';
+import { tiktokConnector } from './connectors/tiktok';
 import { twitterConnector } from './connectors/twitter';
 import { youtubeConnector } from './connectors/youtube';
 import type { Credentials } from './credentials';
@@ -16,6 +17,7 @@ export const CONNECTORS: Partial<Record<Platform, Connector>> = {
   twitter: twitterConnector,
   youtube: youtubeConnector,
   linkedin: linkedinConnector,
+  tiktok: tiktokConnector,
 };
 
 /** How long a connect may take between the authorize link and the callback. */

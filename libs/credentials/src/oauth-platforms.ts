@@ -98,7 +98,8 @@ export const OAUTH_PLATFORMS: Partial<Record<Platform, OAuthPlatform>> = {
     authorizeUrl: 'https://www.tiktok.com/v2/auth/authorize/',
     tokenUrl: 'https://open.tiktokapis.com/v2/oauth/token/',
     apiUrl: 'https://open.tiktokapis.com',
-    scopes: ['user.info.basic', 'video.publish', 'video.upload'],
+    // video.list lets the publisher look for a post whose outcome it could not know.
+    scopes: ['user.info.basic', 'video.publish', 'video.upload', 'video.list'],
     scopeSeparator: ',',
     // TikTok takes PKCE for desktop and mobile apps only (S29).
     pkce: false,

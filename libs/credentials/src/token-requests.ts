@@ -48,7 +48,8 @@ function field(value: unknown, key: string): unknown {
 export function classifyTokenResponse(response: JsonResponse, platformName: string): TokenGrant {
   const body = response.body;
   // Slack answers 200 with ok:false (docs.slack.dev/reference/methods/oauth.v2.access).
-  const slackRefusal = field(body, 'ok') === false;
+  // Slack, and some TikTok answers, say "no" with a 200 and an error code instead of a token.
+  const slackRefusal = field(body, 'ok') === false || (typeof field(body, 'error') === 'string' && field(body, 'access_token') === undefined);
   if (response.ok && !slackRefusal) {
     // TikTok nests nothing, Slack puts the bot token at the top; both have access_token.
     const token = field(body, 'access_token');
@@ -69,7 +70,7 @@ export function classifyTokenResponse(response: JsonResponse, platformName: stri
   const reason = platformMessage(body) ?? `HTTP ${status}`;
   const code = platformCode(body);
   const message = `${platformName}: ${reason}`;
-  if (status === 429 || status === 408 || status >= 500 || code === 'ratelimited' || code === 'temporarily_unavailable' || code === 'server_error') {
+  if (status === 429 || status === 408 || (status >= 500 && code !== 'invalid_grant') || code === 'ratelimited' || code === 'temporarily_unavailable' || code === 'server_error') {
     return thrown(new TokenFailure('passing', message, status));
   }
   const metaCode = Number(field(field(body, 'error'), 'code'));
