@@ -18,6 +18,6 @@ module.exports = {
   transform: { '^.+\\.ts$': swc },
   maxWorkers: 2,
   testTimeout: 30000,
-  setupFiles: ['reflect-metadata'],
+  setupFiles: ['reflect-metadata', '<rootDir>/test/support/local-platform-servers.ts'],
   globalSetup: '<rootDir>/test/support/announce-left-out.js',
 };

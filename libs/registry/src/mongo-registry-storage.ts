@@ -62,6 +62,9 @@ function toDoc<T extends { id: string }>(record: T): WithStringId<T> {
 }
 
 /** The registry in MongoDB, one collection per record kind. */
+/** `w: "majority", j: true`: see the collections it is set on. */
+export const DURABLE_WRITES = { w: 'majority', journal: true } as const;
+
 export class MongoRegistryStorage implements RegistryStorage {
   private readonly workspaces: Collection<WorkspaceDoc>;
   private readonly apiKeys: Collection<ApiKeyDoc>;
@@ -79,16 +82,20 @@ export class MongoRegistryStorage implements RegistryStorage {
     db: Db,
     private readonly client?: MongoClient,
   ) {
-    this.workspaces = db.collection<WorkspaceDoc>('registry_workspaces');
-    this.apiKeys = db.collection<ApiKeyDoc>('registry_api_keys');
-    this.accounts = db.collection<AccountDoc>('registry_accounts');
-    this.webhooks = db.collection<WebhookDoc>('registry_webhooks');
+    // Workspaces, keys, accounts (sealed tokens), webhooks and Idempotency-Key records are
+    // acknowledged only once a majority has them in its journal: a failover must not lose a
+    // rotated refresh token or let a retried POST run twice. Delivery logs are history, not state.
+    const durable = { writeConcern: DURABLE_WRITES };
+    this.workspaces = db.collection<WorkspaceDoc>('registry_workspaces', durable);
+    this.apiKeys = db.collection<ApiKeyDoc>('registry_api_keys', durable);
+    this.accounts = db.collection<AccountDoc>('registry_accounts', durable);
+    this.webhooks = db.collection<WebhookDoc>('registry_webhooks', durable);
     this.deliveries = db.collection<DeliveryDoc>('registry_webhook_deliveries');
-    this.idempotency = db.collection<IdempotencyDoc>('registry_idempotency_keys');
-    this.tokenStates = db.collection<TokenStateDoc>('registry_account_token_states');
-    this.history = db.collection<HistoryDoc>('registry_account_history');
-    this.leases = db.collection<LeaseDoc>('registry_leases');
-    this.oauthStates = db.collection<OAuthStateDoc>('registry_oauth_states');
+    this.idempotency = db.collection<IdempotencyDoc>('registry_idempotency_keys', durable);
+    this.tokenStates = db.collection<TokenStateDoc>('registry_account_token_states', durable);
+    this.history = db.collection<HistoryDoc>('registry_account_history', durable);
+    this.leases = db.collection<LeaseDoc>('registry_leases', durable);
+    this.oauthStates = db.collection<OAuthStateDoc>('registry_oauth_states', durable);
   }
 
   /** Creates the indexes (idempotent; run once at start). */

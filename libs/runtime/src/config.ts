@@ -32,8 +32,18 @@ export interface RuntimeConfig {
   mediaAllowPrivateNetworks: boolean;
   /** Let webhook receivers be on loopback/private addresses (same-network services, tests). */
   webhookAllowPrivateNetworks: boolean;
+  /** Let platform API and OAuth calls (an account's `base_url`) reach loopback/private addresses (self-hosted instances on the operator's network, tests). */
+  platformAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
+  /** A client must finish sending a request's headers within this (slowloris). */
+  httpHeadersTimeoutMs: number;
+  /** ... and its body within this, except on resumable-upload routes. */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  httpKeepAliveTimeoutMs: number;
+  /** On resumable-upload routes: the longest pause between two chunks of a body. */
+  uploadIdleTimeoutMs: number;
   /** `POSTLOOM_PUBLIC_URL`: where platforms send people back after OAuth; null: `http://localhost:<PORT>`. */
   publicUrl: string | null;
   /** The OAuth apps' variables (`<P>_CLIENT_ID`, `<P>_CLIENT_SECRET`, `<P>_AUTHORIZE_URL`, `<P>_TOKEN_URL`). */
@@ -109,7 +119,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     readYourWritesTimeoutMs: integer('READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 600_000),
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+    platformAllowPrivateNetworks: flag('PLATFORM_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
+    httpHeadersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    httpKeepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    uploadIdleTimeoutMs: integer('UPLOAD_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     tokenRefreshLeaseMs: integer('TOKEN_REFRESH_LEASE_MS', 30_000, 1_000, 600_000),
     publicUrl: text('POSTLOOM_PUBLIC_URL')?.replace(/\/+$/, '') ?? null,
     oauthEnv: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => OAUTH_VARIABLE.test(entry[0]) && typeof entry[1] === 'string' && entry[1].trim() !== '')),

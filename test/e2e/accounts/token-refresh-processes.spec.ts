@@ -78,6 +78,7 @@ describe('token refresh across publisher processes', () => {
     PUBLISH_RETRY_INITIAL_MS: '100',
     PUBLISH_RETRY_MAX_MS: '300',
     TOKEN_REFRESH_LEASE_MS: '2000',
+    PLATFORM_ALLOW_PRIVATE_NETWORKS: 'true',
     ...extra,
   });
 

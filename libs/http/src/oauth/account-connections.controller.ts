@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { accountHealth, type AccountHealth, type AccountHistoryView, ConnectStateInvalid, type Credentials, historyView, type OAuthConnect, type StartedConnect } from '../../../credentials';
+import { outboundRefusal, platformOutbound } from '../../../outbound';
 import { PlatformError } from '../../../platforms';
 import type { Accounts, AccountView } from '../../../registry';
 import { ACCOUNTS, Caller, CREDENTIALS, OAUTH_CONNECT, type RequestContext } from '../../../wiring';
-import { ApiError } from '../errors';
+import { ApiError, RequestInvalid } from '../errors';
 
 const HISTORY_LIMIT = 500;
 
@@ -23,8 +24,17 @@ export class AccountConnectionsController {
 
   @Post('connect')
   @HttpCode(201)
-  connect(@Caller() caller: RequestContext, @Body() body: Record<string, unknown>): Promise<StartedConnect> {
+  async connect(@Caller() caller: RequestContext, @Body() body: Record<string, unknown>): Promise<StartedConnect> {
     const input = typeof body === 'object' && body !== null ? body : {};
+    if (typeof input.base_url === 'string') {
+      // Where the account's tokens will be sent: an address the operator has not allowed is refused now.
+      try {
+        await platformOutbound().check(input.base_url);
+      } catch (error) {
+        const refused = outboundRefusal(error);
+        if (refused) throw new RequestInvalid([{ field: 'base_url', message: refused.message }]);
+      }
+    }
     return this.connections.start(caller.workspace_id, { platform: input.platform, name: input.name, base_url: input.base_url, redirect_url: input.redirect_url });
   }
 
