@@ -78,11 +78,15 @@ export interface PlatformRules {
   settings: Record<string, SettingRule>;
 }
 
-export type SettingRule =
+export type SettingRule = (
   | { type: 'enum'; values: readonly string[] }
   | { type: 'boolean' }
   | { type: 'string'; maxLength: number }
-  | { type: 'string[]'; maxItems: number; maxLength: number };
+  | { type: 'string[]'; maxItems: number; maxLength: number }
+) & {
+  /** The platform has the person choose it, with no default: publishing without it is refused, saying why. */
+  required?: string;
+};
 
 const chars = (max: number): TextLimit => ({ max, unit: 'characters' });
 
@@ -173,7 +177,14 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     idempotentWrites: false,
     media: { maxImages: 35, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: true, requiresVideo: false },
     settings: {
-      privacy_level: { type: 'enum', values: ['PUBLIC_TO_EVERYONE', 'MUTUAL_FOLLOW_FRIENDS', 'FOLLOWER_OF_CREATOR', 'SELF_ONLY'] },
+      // TikTok's Content Sharing Guidelines for Direct Post: the privacy level is chosen by the
+      // person from the options creator_info returns, with no default value
+      // (https://developers.tiktok.com/doc/content-sharing-guidelines); apps are audited against it.
+      privacy_level: {
+        type: 'enum',
+        values: ['PUBLIC_TO_EVERYONE', 'MUTUAL_FOLLOW_FRIENDS', 'FOLLOWER_OF_CREATOR', 'SELF_ONLY'],
+        required: 'TikTok has the person choose who can see each post, with no default',
+      },
       allow_comment: { type: 'boolean' },
       allow_duet: { type: 'boolean' },
       allow_stitch: { type: 'boolean' },

@@ -7,7 +7,7 @@ import { threadFor } from './thread';
 export interface PlatformProblem {
   platform: Platform;
   field: string;
-  code: 'too_long' | 'too_many_images' | 'media_required' | 'video_required' | 'mixed_media' | 'alt_text_too_long' | 'invalid_setting' | 'unknown_setting';
+  code: 'too_long' | 'too_many_images' | 'media_required' | 'video_required' | 'mixed_media' | 'alt_text_too_long' | 'invalid_setting' | 'unknown_setting' | 'setting_required';
   message: string;
 }
 
@@ -114,6 +114,14 @@ export function checkPost(post: PostContent, platforms: readonly Platform[] = po
         });
       }
     });
+  }
+  for (const platform of platforms) {
+    const rules = rulesOf(platform);
+    for (const [key, rule] of Object.entries(rules.settings)) {
+      if (!rule.required || post.platform_settings[platform]?.[key] !== undefined) continue;
+      const values = rule.type === 'enum' ? `: one of ${rule.values.join(', ')}, as the account allows` : '';
+      problems.push({ platform, field: `platform_settings.${platform}.${key}`, code: 'setting_required', message: `${rule.required}: set platform_settings.${platform}.${key}${values}` });
+    }
   }
   const wanted = new Set(platforms);
   return [...problems, ...checkSettings(post).filter((p) => wanted.has(p.platform))];

@@ -2,7 +2,6 @@ import { reconnectMessage } from '../http/failure';
 import { MediaAttachment, PlatformAccount, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import {
   TIKTOK_API_BASE,
-  TIKTOK_DEFAULT_PRIVACY,
   TIKTOK_MAX_PHOTO_DESCRIPTION,
   TIKTOK_MAX_PHOTO_TITLE,
   TIKTOK_MAX_PHOTOS,
@@ -100,13 +99,15 @@ export function creatorInfoOf(data: unknown): CreatorInfo {
 }
 
 /**
- * The privacy level to post with: the setting, else public when the account offers it; it
- * must be one of the account's `privacy_level_options` (TikTok refuses others).
+ * The privacy level to post with: the person's choice, never a default (TikTok's Direct
+ * Post guidelines: "the privacy level ... must be selected by the user manually, with no
+ * default value", https://developers.tiktok.com/doc/content-sharing-guidelines). It must be
+ * one of the account's `privacy_level_options` from creator_info (TikTok refuses others).
  */
 export function privacyFor(settings: TiktokSettings, creator: CreatorInfo): string {
   const options = creator.privacyOptions;
-  const wanted = settings.privacyLevel ?? (options.includes(TIKTOK_DEFAULT_PRIVACY) ? TIKTOK_DEFAULT_PRIVACY : undefined);
-  if (wanted === undefined) throw new PlatformError('rejected', `${TIKTOK_NAME} needs a privacy level this account allows: set platform_settings.tiktok.privacy_level to one of ${options.join(', ')}`);
+  const wanted = settings.privacyLevel;
+  if (wanted === undefined) throw new PlatformError('rejected', `${TIKTOK_NAME} needs the privacy level chosen for each post: set platform_settings.tiktok.privacy_level to one of this account's options: ${options.join(', ')}`);
   if (!options.includes(wanted)) throw new PlatformError('rejected', `${TIKTOK_NAME} does not allow privacy_level ${wanted} for this account; it allows ${options.join(', ') || 'none'}`);
   return wanted;
 }

@@ -24,4 +24,3 @@ export const TIKTOK_MAX_PHOTO_BYTES = 20_000_000;
 export const TIKTOK_RATE_WINDOW_MS = 60_000;
 /** The daily posting cap (`spam_risk_too_many_posts`) has no reset time; try again in an hour. */
 export const TIKTOK_DAILY_CAP_RETRY_MS = 60 * 60_000;
-export const TIKTOK_DEFAULT_PRIVACY = 'PUBLIC_TO_EVERYONE';

@@ -62,7 +62,7 @@ describe('TiktokAdapter against a fake Content Posting API', () => {
 
   function segment(fake: FakeTiktok, text: string, overrides: Partial<SegmentRequest> = {}): SegmentRequest {
     seq++;
-    return { account: accountOf(fake), text, media: video(), index: 0, total: 1, idempotencyKey: `pub_${seq}:tiktok:0`, requestedAt: new Date().toISOString(), settings: {}, ...overrides };
+    return { account: accountOf(fake), text, media: video(), index: 0, total: 1, idempotencyKey: `pub_${seq}:tiktok:0`, requestedAt: new Date().toISOString(), settings: { privacy_level: 'PUBLIC_TO_EVERYONE' }, ...overrides };
   }
 
   it('publishes a thread as separate posts, photos and a video, each with its settings; ids kept exact', async () => {
@@ -95,9 +95,9 @@ describe('TiktokAdapter against a fake Content Posting API', () => {
     expect(fake.callsOf('/v2/post/publish/video/init/') + fake.callsOf('/v2/post/publish/content/init/')).toBe(3);
   });
 
-  it('what the creator turned off stays off, and privacy defaults to public when offered', async () => {
+  it('what the creator turned off stays off, and the privacy level chosen is the one sent', async () => {
     const fake = await tiktok({ commentDisabled: true });
-    await adapter().publishSegment(segment(fake, 'defaults', { settings: { allow_comment: true } }));
+    await adapter().publishSegment(segment(fake, 'defaults', { settings: { allow_comment: true, privacy_level: 'PUBLIC_TO_EVERYONE' } }));
     expect(fake.posts[0]).toMatchObject({ privacyLevel: 'PUBLIC_TO_EVERYONE', disableComment: true, disableDuet: false, disableStitch: false });
   });
 
@@ -118,8 +118,11 @@ describe('TiktokAdapter against a fake Content Posting API', () => {
     const fake = await tiktok({ privacyOptions: ['MUTUAL_FOLLOW_FRIENDS', 'SELF_ONLY'] });
     const err = await rejection(adapter().publishSegment(segment(fake, 'public please', { settings: { privacy_level: 'PUBLIC_TO_EVERYONE' } })));
     expect(err).toMatchObject({ kind: 'rejected', message: 'TikTok does not allow privacy_level PUBLIC_TO_EVERYONE for this account; it allows MUTUAL_FOLLOW_FRIENDS, SELF_ONLY' });
-    const unset = await rejection(adapter().publishSegment(segment(fake, 'no setting')));
-    expect(unset.message).toBe('TikTok needs a privacy level this account allows: set platform_settings.tiktok.privacy_level to one of MUTUAL_FOLLOW_FRIENDS, SELF_ONLY');
+    // No default, not even when the account offers public: the person chooses (Direct Post guidelines).
+    const unset = await rejection(adapter().publishSegment(segment(fake, 'no setting', { settings: {} })));
+    expect(unset.message).toBe("TikTok needs the privacy level chosen for each post: set platform_settings.tiktok.privacy_level to one of this account's options: MUTUAL_FOLLOW_FRIENDS, SELF_ONLY");
+    const offersPublic = await tiktok();
+    expect((await rejection(adapter().publishSegment(segment(offersPublic, 'no setting', { settings: {} })))).message).toMatch(/needs the privacy level chosen/);
     expect(fake.posts).toEqual([]);
   });
 
