@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 
 /**
  * `npm run bench`: runs every bench module present (api, replay, pipeline), prints their
- * figures and writes each to `bench/results/<name>.json` with the machine and the date.
- * `BENCH_ONLY=api,replay` runs a subset.
+ * figures and writes each to `bench/results/latest/<name>.json` with the machine and the
+ * date (`--record`: to the tracked `bench/results/<name>.json`). `BENCH_ONLY=api,replay` runs a subset.
  */
 
 interface BenchModule {
@@ -49,7 +49,10 @@ function present(module: BenchModule): boolean {
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
-  const resultsDir = join(repositoryRoot(), 'bench', 'results');
+  // Tracked figures change only when asked (`npm run bench -- --record`); an ordinary run
+  // writes to the untracked bench/results/latest/, so a clone stays clean after a bench.
+  const record = process.argv.includes('--record');
+  const resultsDir = record ? join(repositoryRoot(), 'bench', 'results') : join(repositoryRoot(), 'bench', 'results', 'latest');
   mkdirSync(resultsDir, { recursive: true });
   let failed = 0;
   for (const module of MODULES) {

@@ -93,7 +93,7 @@ describe('Workspaces', () => {
     expect((await workspaces.listKeys(ws.id))[0].revoked_at).not.toBeNull();
   });
 
-  it('refuses a key revoked elsewhere once its cache entry is 30 s old', async () => {
+  it('refuses a key revoked elsewhere once its cache entry is 1 s old', async () => {
     let now = Date.parse('2026-03-01T12:00:00.000Z');
     const api = new Workspaces(registry.storage, { now: () => now });
     const cli = new Workspaces(registry.storage);
@@ -101,9 +101,9 @@ describe('Workspaces', () => {
     const created = await cli.createKey(ws.id);
     expect(await api.authenticate(created.key)).not.toBeNull();
     await cli.revokeKey(created.id);
-    now += 29_000;
+    now += 999;
     expect(await api.authenticate(created.key)).not.toBeNull();
-    now += 1_000;
+    now += 1;
     expect(await api.authenticate(created.key)).toBeNull();
   });
 

@@ -20,8 +20,8 @@ export class TsChild {
   }
 
   /** `entry` is relative to the repository root, e.g. `apps/publisher/main.ts`. */
-  static start(entry: string, env: Record<string, string>): TsChild {
-    const child = spawn(process.execPath, ['-r', REGISTER, join(ROOT, entry)], {
+  static start(entry: string, env: Record<string, string>, args: string[] = []): TsChild {
+    const child = spawn(process.execPath, ['-r', REGISTER, join(ROOT, entry), ...args], {
       cwd: ROOT,
       // Health endpoints on a free loopback port, so replicas in one test never collide.
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', ...env },
