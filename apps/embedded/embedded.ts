@@ -73,6 +73,7 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
       store: runtime.eventStore,
       commands,
       accounts: runtime.accounts,
+      credentials: runtime.credentials,
       adapters: createPlatformAdapters(adapterOptionsFor({ allowPrivateNetworks: config.mediaAllowPrivateNetworks }), publisher.platforms),
       platforms: publisher.platforms,
       // With PLATFORMS narrowed and no NATS, nothing would ever take the other platforms' jobs.
@@ -86,6 +87,8 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(publisher.ackWaitMs / 3))),
     });
     runtime.onClose(() => publishing.stop());
+    // Long-lived tokens are renewed in the background; due times live in the registry.
+    runtime.onClose(runtime.credentials.startRenewals());
   }
 
   const scheduler = startScheduler({

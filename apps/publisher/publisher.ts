@@ -41,6 +41,7 @@ export async function startPublisherApp(config: RuntimeConfig, settings: Publish
       store: runtime.eventStore,
       commands: new PostCommands(runtime.eventStore, runtime.clock),
       accounts: runtime.accounts,
+      credentials: runtime.credentials,
       adapters: createPlatformAdapters(adapterOptionsFor({ allowPrivateNetworks: config.mediaAllowPrivateNetworks }), settings.platforms),
       platforms: settings.platforms,
       model: runtime.readModel,
@@ -53,6 +54,8 @@ export async function startPublisherApp(config: RuntimeConfig, settings: Publish
       onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
     });
     runtime.onClose(() => publishing.stop());
+    // Long-lived tokens are renewed in the background; due times live in the registry.
+    runtime.onClose(runtime.credentials.startRenewals());
     const health = await serveHealth({ port: config.port, host: config.host, health: () => runtime.health(), metrics: runtime.metrics.registry, logger });
     runtime.onClose(() => health.close());
     return { runtime, close: () => runtime.close() };

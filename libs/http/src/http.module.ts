@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LOGGER, type Logger, type Runtime, RuntimeModule } from '../../runtime';
 import { AccountsController } from './accounts/accounts.controller';
+import { AccountConnectionsController, OAuthCallbackController } from './oauth/account-connections.controller';
 import { DocsController } from './docs/docs.controller';
 import { ApiExceptionFilter } from './exception-filter';
 import { HealthController } from './operations/health.controller';
@@ -11,7 +12,7 @@ import { createValidationPipe } from './validation';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** The platform's own endpoints: accounts, webhooks, health, metrics, docs. */
-@Module({ controllers: [AccountsController, WebhooksController, HealthController, MetricsController, DocsController] })
+@Module({ controllers: [AccountConnectionsController, OAuthCallbackController, AccountsController, WebhooksController, HealthController, MetricsController, DocsController] })
 export class PlatformEndpointsModule {}
 
 /**

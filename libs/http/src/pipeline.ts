@@ -7,7 +7,8 @@ import { type ErrorDetail, sendError } from './errors';
 import { type PlatformRequest, requestLogFields } from './request-state';
 
 /** Paths answered without an API key. */
-const PUBLIC_PATH = /^\/(?:health|metrics|docs)(?:\/|$)/;
+// The OAuth callback has no API key: its single-use state is the credential.
+const PUBLIC_PATH = /^\/(?:health|metrics|docs|v1\/oauth\/callback)(?:\/|$)/;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const BEARER = /^Bearer[ \t]+([^\s]{1,512})[ \t]*$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -189,6 +189,8 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
         } catch (err) {
           const error = asPlatformError(err);
           if (error.retryable) return await retryOrFail(error);
+          // Refused credentials: the account must be reconnected before anything can be known.
+          if (error.kind === 'auth') return await fail('auth', error.message, false);
           return await fail('outcome_unknown', `${OUTCOME_UNKNOWN_MESSAGE} (${error.message})`, false);
         }
       }

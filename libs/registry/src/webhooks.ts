@@ -12,7 +12,9 @@ export type WebhookEvent =
   | 'post.platform_retrying'
   | 'post.scheduled'
   | 'post.created'
-  | 'post.deleted';
+  | 'post.deleted'
+  | 'account.reconnect_required'
+  | 'account.expiring';
 
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'post.published',
@@ -23,6 +25,8 @@ export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'post.scheduled',
   'post.created',
   'post.deleted',
+  'account.reconnect_required',
+  'account.expiring',
 ];
 
 export function isWebhookEvent(value: unknown): value is WebhookEvent {

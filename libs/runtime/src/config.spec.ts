@@ -24,6 +24,9 @@ describe('loadConfig', () => {
       httpRequestTimeoutMs: 30000,
       httpKeepAliveTimeoutMs: 5000,
       uploadIdleTimeoutMs: 60000,
+      publicUrl: null,
+      oauthEnv: {},
+      tokenRefreshLeaseMs: 30000,
     });
   });
 

@@ -44,7 +44,15 @@ export interface RuntimeConfig {
   httpKeepAliveTimeoutMs: number;
   /** On resumable-upload routes: the longest pause between two chunks of a body. */
   uploadIdleTimeoutMs: number;
+  /** `POSTLOOM_PUBLIC_URL`: where platforms send people back after OAuth; null: `http://localhost:<PORT>`. */
+  publicUrl: string | null;
+  /** The OAuth apps' variables (`<P>_CLIENT_ID`, `<P>_CLIENT_SECRET`, `<P>_AUTHORIZE_URL`, `<P>_TOKEN_URL`). */
+  oauthEnv: Record<string, string>;
+  /** How long one process may hold an account's token refresh before another may take over. */
+  tokenRefreshLeaseMs: number;
 }
+
+const OAUTH_VARIABLE = /^(?:TWITTER|LINKEDIN|THREADS|INSTAGRAM|FACEBOOK|TIKTOK|YOUTUBE|SLACK|DISCORD|MASTODON)_(?:CLIENT_ID|CLIENT_SECRET|AUTHORIZE_URL|TOKEN_URL)$/;
 
 /** The environment holds a value the process cannot start with. */
 export class ConfigError extends Error {
@@ -117,6 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     httpRequestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     httpKeepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
     uploadIdleTimeoutMs: integer('UPLOAD_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    tokenRefreshLeaseMs: integer('TOKEN_REFRESH_LEASE_MS', 30_000, 1_000, 600_000),
+    publicUrl: text('POSTLOOM_PUBLIC_URL')?.replace(/\/+$/, '') ?? null,
+    oauthEnv: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => OAUTH_VARIABLE.test(entry[0]) && typeof entry[1] === 'string' && entry[1].trim() !== '')),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -17,6 +17,8 @@ import {
 } from '../../registry';
 import { OutboundPolicy, PLATFORM_FLAG, usePlatformOutbound } from '../../outbound';
 import type { Clock } from '../../wiring';
+import { randomUUID } from 'node:crypto';
+import { ACCOUNT_STREAM_PREFIX, accountStatusChangedEvent, Credentials, OAuthConnect } from '../../credentials';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
 import { connectWithin, withTimeout } from './connect';
@@ -94,6 +96,10 @@ export interface Runtime {
   readonly cipher: CredentialCipher;
   readonly workspaces: Workspaces;
   readonly accounts: Accounts;
+  /** The credentials port: usable tokens, refreshes, account health. */
+  readonly credentials: Credentials;
+  /** Connecting accounts with OAuth. */
+  readonly oauthConnect: OAuthConnect;
   readonly webhooks: Webhooks;
   readonly idempotencyKeys: IdempotencyKeys;
   readonly rateLimiter: RateLimiter;
@@ -301,6 +307,26 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const cipher = CredentialCipher.fromEnvironment(config.dataDir, { POSTLOOM_ENCRYPTION_KEY: config.encryptionKey ?? undefined });
     const workspaces = new Workspaces(registry);
     const accounts = new Accounts(registry, cipher);
+    const credentials = new Credentials({
+      storage: registry,
+      accounts,
+      cipher,
+      logger,
+      env: config.oauthEnv,
+      leaseMs: config.tokenRefreshLeaseMs,
+      // A fact in the store: webhook delivery turns it into account.reconnect_required / account.expiring.
+      onStatusChange: async (change) => {
+        await eventStore.append(`${ACCOUNT_STREAM_PREFIX}${change.account_id}`, [accountStatusChangedEvent(change, randomUUID())], 'any');
+      },
+    });
+    const oauthConnect = new OAuthConnect({
+      storage: registry,
+      accounts,
+      credentials,
+      cipher,
+      env: config.oauthEnv,
+      publicUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    });
     const webhooks = new Webhooks(registry, cipher);
     const idempotencyKeys = new IdempotencyKeys(registry);
     const rateLimiter = new RateLimiter();
@@ -381,6 +407,8 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
       cipher,
       workspaces,
       accounts,
+      credentials,
+      oauthConnect,
       webhooks,
       idempotencyKeys,
       rateLimiter,

@@ -228,6 +228,78 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
         get: { tags: ['Accounts'], operationId: 'getAccount', summary: 'Get an account', responses: { ...ok('The account', ref('Account')), ...errors(404, ...COMMON) } },
         delete: { tags: ['Accounts'], operationId: 'deleteAccount', summary: 'Disconnect an account', responses: { ...ok('Deleted', null, '204'), ...errors(404, ...COMMON) } },
       },
+      '/v1/accounts/connect': {
+        post: {
+          tags: ['Accounts'],
+          operationId: 'startOAuthConnect',
+          summary: 'Start connecting an account with OAuth',
+          description: 'Answers the link to send the person to. The state is single-use, expires in 10 minutes and is bound to the workspace; PKCE S256 where the platform takes it. A platform whose client variables are not set is a 422 naming them.',
+          requestBody: { required: true, content: json(ref('StartConnect')) },
+          responses: {
+            ...ok('Where to send the person', { type: 'object', required: ['authorize_url', 'state', 'expires_at'], properties: { authorize_url: { type: 'string', format: 'uri' }, state: { type: 'string' }, expires_at: { type: 'string', format: 'date-time' } } }, '201'),
+            ...errors(422, ...COMMON),
+          },
+        },
+      },
+      '/v1/oauth/callback/{platform}': {
+        get: {
+          tags: ['Accounts'],
+          operationId: 'oauthCallback',
+          summary: 'Where the platform sends the person back (no API key: the state is the credential)',
+          security: [],
+          parameters: [
+            { name: 'platform', in: 'path', required: true, schema: platform },
+            { name: 'state', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'code', in: 'query', schema: { type: 'string' } },
+            { name: 'error', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '302': { description: 'To redirect_url with account_id and status=connected, or status=denied / status=error&message=...' },
+            '200': { description: 'Without redirect_url: a small page saying the account is connected' },
+            ...errors(400),
+          },
+        },
+      },
+      '/v1/accounts/{id}/refresh': {
+        parameters: [ID('acc')],
+        post: {
+          tags: ['Accounts'],
+          operationId: 'refreshAccount',
+          summary: 'Refresh the account now',
+          description: 'A definite refusal sets status reconnect_required; a passing failure (network, 5xx, 429) is a 503 and changes nothing.',
+          responses: { ...ok('The account', ref('Account')), '503': { description: 'The platform could not be reached; nothing changed' }, ...errors(404, ...COMMON) },
+        },
+      },
+      '/v1/accounts/{id}/history': {
+        parameters: [ID('acc')],
+        get: {
+          tags: ['Accounts'],
+          operationId: 'accountHistory',
+          summary: "The account's connects, refreshes, failures and status changes, oldest first",
+          responses: {
+            ...ok('History', {
+              type: 'object',
+              required: ['history'],
+              properties: {
+                history: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['type', 'status', 'reason', 'at'],
+                    properties: {
+                      type: { type: 'string', enum: ['connected', 'reconnected', 'refreshed', 'refresh_failed', 'status_changed'] },
+                      status: nullable({ type: 'string', enum: ['active', 'expiring', 'reconnect_required'] }),
+                      reason: nullable({ type: 'string' }),
+                      at: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
+            }),
+            ...errors(404, ...COMMON),
+          },
+        },
+      },
       '/v1/webhooks': {
         get: {
           tags: ['Webhooks'],
@@ -467,6 +539,21 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             name: { type: 'string' },
             base_url: nullable({ type: 'string' }),
             created_at: { type: 'string', format: 'date-time' },
+            status: { type: 'string', enum: ['active', 'expiring', 'reconnect_required'] },
+            status_reason: nullable({ type: 'string' }),
+            expires_at: nullable({ type: 'string', format: 'date-time' }),
+            platform_user: nullable({ type: 'object', required: ['id', 'username'], properties: { id: { type: 'string' }, username: { type: 'string' } } }),
+            connected_via: { type: 'string', enum: ['oauth', 'credentials'] },
+          },
+        },
+        StartConnect: {
+          type: 'object',
+          required: ['platform'],
+          properties: {
+            platform: { type: 'string', enum: ['twitter', 'youtube', 'linkedin', 'tiktok'] },
+            name: { type: 'string', maxLength: 100 },
+            base_url: { type: 'string', format: 'uri' },
+            redirect_url: { type: 'string', format: 'uri' },
           },
         },
         CreateWebhook: {
