@@ -76,7 +76,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       version: '1.0.0',
       summary: 'Publish one post, or one thread, to many social platforms at once.',
       description:
-        'Self-hosted, event-sourced posts API. JSON in and out; `Authorization: Bearer <api key>` on every call except `/health` and `/docs`. ' +
+        'Self-hosted, event-sourced posts API. JSON in and out; `Authorization: Bearer <api key>` on every call except `/health`, `/metrics`, `/docs` and `/docs/openapi.json` (and, from v1.1, the OAuth callback and signed media links). ' +
         'Every response carries `X-Request-Id` and `X-RateLimit-*`. Any POST accepts an `Idempotency-Key`: the same key with the same body within 24 h ' +
         'returns the first response and does nothing again; with another body, 409.',
       license: { name: 'MIT', identifier: 'MIT' },
