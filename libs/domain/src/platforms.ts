@@ -76,6 +76,11 @@ export interface PlatformRules {
   media: MediaRules;
   /** Settings accepted in `platform_settings[platform]`, with their allowed values. */
   settings: Record<string, SettingRule>;
+  /**
+   * A post can be a link-preview card (Bluesky `app.bsky.embed.external`); elsewhere a
+   * shared link goes in the text. A card and media exclude each other: media wins.
+   */
+  linkPreview?: boolean;
 }
 
 export type SettingRule = (
@@ -104,6 +109,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
   },
   bluesky: {
     platform: 'bluesky',
+    linkPreview: true,
     name: 'Bluesky',
     text: { max: 300, unit: 'graphemes', maxBytes: 3000 },
     threadStrategy: 'reply_chain',

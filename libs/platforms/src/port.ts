@@ -39,6 +39,24 @@ export interface MediaAttachment {
   load(): Promise<LoadedMedia>;
 }
 
+/** What a shared page says about itself (Open Graph), read through the media fetch path. */
+export interface LinkPage {
+  title?: string;
+  description?: string;
+  /** The page's `og:image`, as an attachment that downloads on `load()`. */
+  image?: MediaAttachment;
+}
+
+/** A link to publish as a preview card (segment 0, platforms with `linkPreview`, no media). */
+export interface LinkPreview {
+  url: string;
+  /** Given by the client; LinkedIn shows them, platforms that read the page themselves ignore them. */
+  title?: string;
+  description?: string;
+  /** Fetches and reads the page (address-guarded, size-capped); cached after the first call. */
+  page(): Promise<LinkPage>;
+}
+
 /**
  * What the platform gave back for one published segment. `ref` carries what a later
  * segment needs to thread onto this one (Bluesky `{uri, cid}`, Slack `ts`, ...);
@@ -55,6 +73,8 @@ export interface SegmentRequest {
   /** Final text for this platform: override applied, `(i/n)` counter added where the strategy wants it. */
   text: string;
   media: MediaAttachment[];
+  /** A link to show as a preview card (only on segment 0 of a platform that has cards, without media). */
+  link?: LinkPreview;
   /** 0 is the main post. */
   index: number;
   total: number;

@@ -131,7 +131,7 @@ export class PostCommands {
     const loaded = await this.load(postId);
     const { state, revision } = loaded;
     const now = this.clock().toISOString();
-    const creating = typeof input !== 'function' && input.type === 'CreatePost';
+    const creating = typeof input !== 'function' && (input.type === 'CreatePost' || input.type === 'CreateAndPublishPost');
     // Another workspace's post is indistinguishable from a missing one.
     if (!creating && (!state.exists || state.deleted || state.workspace_id !== meta.workspace_id)) {
       throw new PostNotFound(postId);

@@ -17,12 +17,13 @@ import {
   registerDecorator,
   type ValidationArguments,
 } from 'class-validator';
-import { MAX_IMAGES, MAX_SEGMENTS, MAX_SEGMENT_LENGTH, PLATFORMS } from '../../domain';
+import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_LINK_DESCRIPTION_LENGTH, MAX_LINK_TITLE_LENGTH, MAX_SEGMENTS, MAX_SEGMENT_LENGTH, PLATFORMS } from '../../domain';
 
 /** Media must be fetched from the web; `require_tld: false` lets tests point at 127.0.0.1. */
 const HTTP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 const URL_MESSAGE = '$property must be an http(s) URL';
 export const MAX_URL_LENGTH = 2048;
+export { MAX_LINK_DESCRIPTION_LENGTH, MAX_LINK_TITLE_LENGTH };
 export const MAX_ALT_TEXT_LENGTH = 5000;
 /**
  * Longer than any platform takes (Facebook, 63,206), so no publishable post is refused;
@@ -132,6 +133,11 @@ export const PostField = {
     applyDecorators(IsOptional(), IsArray(), ArrayMaxSize(MAX_TAGS), IsString({ each: true }), IsNotEmpty({ each: true }), MaxLength(MAX_TAG_LENGTH, { each: true })),
   /** Keys and values are checked by the domain, which names `platform_overrides.<platform>`. */
   platformMap: () => applyDecorators(IsOptional(), IsObject()),
+  /** Any id the client picks (a UUID in practice); null in an update leaves the group. */
+  groupId: () => applyDecorators(IsOptional(), IsString(), IsNotEmpty(), MaxLength(MAX_GROUP_ID_LENGTH)),
+  /** A link shared as a preview card (`seeds/004`): http(s) only. */
+  linkUrl: () => applyDecorators(IsOptional(), httpUrl()),
+  linkText: (max: number) => applyDecorators(IsOptional(), IsString(), MaxLength(max)),
   accounts: () =>
     applyDecorators(
       IsOptional(),

@@ -107,6 +107,10 @@ export function createInput(body: CreatePostDto): CreateInput {
     platform_settings: settingsOf(body.platform_settings, problems),
     timezone,
     accounts: accountsOf(body.accounts),
+    group_id: body.group_id ?? null,
+    link_url: body.link_url ?? null,
+    link_title: body.link_title ?? null,
+    link_description: body.link_description ?? null,
   };
   const scheduled_for =
     typeof body.scheduled_for === 'string' && problems.every((p) => p.field !== 'timezone') ? scheduleOf(body.scheduled_for, timezone, problems) : null;
@@ -114,8 +118,31 @@ export function createInput(body: CreatePostDto): CreateInput {
   return { content, scheduled_for };
 }
 
+/**
+ * RFC 7386 JSON merge patch: keys given replace, `null` removes, nested objects merge.
+ * Used by PATCH for the per-platform maps, so `{"platform_overrides": {"x": null}}`
+ * drops one override and keeps the others.
+ */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}
+
+/** PUT replaces each given field; PATCH merges the per-platform maps into the post's (RFC 7386). */
+export type UpdateMode = 'replace' | 'merge';
+
 /** `state`: the post being changed (a wall-clock `scheduled_for` is read in its time zone unless the update names another). */
-export function updateInput(body: UpdatePostDto, state: PostState): UpdateInput {
+export function updateInput(body: UpdatePostDto, state: PostState, mode: UpdateMode = 'replace'): UpdateInput {
+  if (mode === 'merge') {
+    body = { ...body };
+    if (body.platform_overrides) body.platform_overrides = mergePatch(state.platform_overrides, body.platform_overrides) as Record<string, unknown>;
+    if (body.platform_settings) body.platform_settings = mergePatch(state.platform_settings, body.platform_settings) as Record<string, unknown>;
+  }
   const problems = timezoneProblems(body.timezone);
   const changes: Partial<PostContent> = {};
   if (body.content !== undefined) changes.content = body.content;
@@ -127,6 +154,10 @@ export function updateInput(body: UpdatePostDto, state: PostState): UpdateInput 
   if (body.platform_settings !== undefined) changes.platform_settings = settingsOf(body.platform_settings, problems);
   if (body.timezone !== undefined) changes.timezone = body.timezone;
   if (body.accounts !== undefined) changes.accounts = accountsOf(body.accounts);
+  if (body.group_id !== undefined) changes.group_id = body.group_id;
+  if (body.link_url !== undefined) changes.link_url = body.link_url;
+  if (body.link_title !== undefined) changes.link_title = body.link_title;
+  if (body.link_description !== undefined) changes.link_description = body.link_description;
   const input: UpdateInput = { changes };
   if (body.scheduled_for === null) input.scheduled_for = null;
   else if (typeof body.scheduled_for === 'string' && problems.every((p) => p.field !== 'timezone')) {

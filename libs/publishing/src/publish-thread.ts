@@ -10,10 +10,11 @@ import {
   RecordPlatformFailed,
   RecordPlatformPublished,
   RecordSegmentPublished,
+  SegmentLink,
   SegmentMedia,
   threadFor,
 } from '../../domain';
-import { cleanPlatformText, MediaAttachment, PlatformAccount, PlatformAdapter, PlatformError, PlatformErrorKind, SegmentRef, SegmentRequest } from '../../platforms';
+import { cleanPlatformText, linkPreview, LinkPreview, MediaAttachment, PlatformAccount, PlatformAdapter, PlatformError, PlatformErrorKind, SegmentRef, SegmentRequest } from '../../platforms';
 import { DEFAULT_RETRY_BACKOFF, RetryBackoff, retryDelay } from './backoff';
 import { threadRefusals } from './platform-checks';
 
@@ -37,6 +38,8 @@ export interface PublishThreadInput {
   record(result: PublishResult): Promise<void>;
   /** Turns a segment's media into attachments the adapter can load. */
   attachMedia(media: SegmentMedia[]): MediaAttachment[];
+  /** Turns a link into a preview whose page the adapter can read; default: public addresses only. */
+  attachLink?(link: SegmentLink): LinkPreview;
   backoff?: RetryBackoff;
   random?: () => number;
   /** Called before each request to the platform: a long thread must not look abandoned to the queue. */
@@ -169,6 +172,7 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
         account,
         text: segment.text,
         media: input.attachMedia(segment.media),
+        ...(segment.link ? { link: input.attachLink ? input.attachLink(segment.link) : linkPreview(segment.link) } : {}),
         index,
         total: thread.length,
         ...(index > 0 ? { root: toSegmentRef(recorded[0]), parent: toSegmentRef(recorded[index - 1]) } : {}),

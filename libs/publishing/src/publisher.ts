@@ -1,7 +1,7 @@
 import { PLATFORMS, Platform } from '../../domain';
 import type { EventStore } from '../../event-store';
 import { InProcessJobQueue, JobConsumer, JobDelivery, JobOutcome, JobQueue } from '../../messaging';
-import { MediaAttachmentOptions, PlatformAdapter } from '../../platforms';
+import { linkPreview, MediaAttachmentOptions, PlatformAdapter } from '../../platforms';
 import type { PostReadModel } from '../../read-models';
 import { RetryBackoff } from './backoff';
 import { readModelCheckpoint, SubscriberCheckpoint } from './checkpoint';
@@ -129,6 +129,7 @@ export async function startPublishing(deps: PublishingDeps): Promise<Publishing>
         maxAttempts: delivery.maxAttempts,
         record,
         attachMedia: (segmentMedia) => segmentAttachments(segmentMedia, media),
+        attachLink: (link) => linkPreview(link, media),
         backoff: deps.retryBackoff,
         heartbeat: () => delivery.heartbeat(),
       });

@@ -1,7 +1,7 @@
 import { type AnyBulkWriteOperation, type Collection, type Db, type Filter, MongoBulkWriteError, MongoClient } from 'mongodb';
 import type { PostState, PostStatus, PostView } from '../../domain';
 import { canonicalInstant } from './instants';
-import type { ListPostsQuery, PostDocument, PostReadModel } from './port';
+import type { GroupPostsQuery, ListPostsQuery, PostDocument, PostReadModel } from './port';
 import { RevisionWaiters } from './revision-waiters';
 
 export interface MongoReadModelOptions {
@@ -30,6 +30,8 @@ interface PostRecord {
   scheduled_for: string | null;
   created_at: string;
   tags: string[];
+  /** The client's group id, or null (absent on records written before groups existed). */
+  group_id?: string | null;
   state: string;
   view: string;
 }
@@ -170,6 +172,17 @@ export class MongoReadModel implements PostReadModel {
             .skip(query.offset)
             .limit(query.limit)
             .toArray()
+        : Promise.resolve([]);
+    const [records, total] = await Promise.all([page, this.posts.countDocuments(filter)]);
+    return { posts: records.map((record) => JSON.parse(record.view) as PostView), total };
+  }
+
+  async group(query: GroupPostsQuery): Promise<{ posts: PostView[]; total: number }> {
+    this.assertOpen();
+    const filter: Filter<PostRecord> = { workspace_id: query.workspace_id, group_id: query.group_id, deleted: false };
+    const page =
+      query.limit > 0
+        ? this.posts.find(filter, { projection: { view: 1 } }).sort({ created_at: 1, _id: 1 }).skip(query.offset).limit(query.limit).toArray()
         : Promise.resolve([]);
     const [records, total] = await Promise.all([page, this.posts.countDocuments(filter)]);
     return { posts: records.map((record) => JSON.parse(record.view) as PostView), total };
@@ -320,6 +333,7 @@ export class MongoReadModel implements PostReadModel {
       { key: { workspace_id: 1, deleted: 1, created_at: -1, _id: -1 }, name: 'by_workspace' },
       { key: { workspace_id: 1, deleted: 1, status: 1, created_at: -1, _id: -1 }, name: 'by_workspace_status' },
       { key: { workspace_id: 1, tags: 1, deleted: 1, created_at: -1, _id: -1 }, name: 'by_workspace_tag' },
+      { key: { workspace_id: 1, group_id: 1, deleted: 1, created_at: 1, _id: 1 }, name: 'by_workspace_group' },
       // Due scheduled posts (status + scheduled_for) and publishing posts (status + _id).
       { key: { status: 1, scheduled_for: 1, _id: 1 }, name: 'by_status_due' },
     ]);
@@ -345,6 +359,7 @@ function toRecord(doc: PostDocument): Omit<PostRecord, '_id'> {
     scheduled_for: doc.scheduled_for === null ? null : canonicalInstant(doc.scheduled_for),
     created_at: canonicalInstant(doc.created_at),
     tags: doc.tags,
+    group_id: doc.state.group_id ?? null,
     state: JSON.stringify(doc.state),
     view: JSON.stringify(doc.view),
   };

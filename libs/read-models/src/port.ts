@@ -33,11 +33,21 @@ export interface ListPostsQuery {
   offset: number;
 }
 
+/** The live posts of one group of a workspace (`group_id`, from `seeds/002`). */
+export interface GroupPostsQuery {
+  workspace_id: string;
+  group_id: string;
+  limit: number;
+  offset: number;
+}
+
 export interface PostReadModel {
   /** The post as the API shows it; null when unknown, deleted, or of another workspace. */
   get(workspaceId: string, postId: string): Promise<PostView | null>;
   /** Newest first (created_at desc, then id desc), deleted posts excluded. */
   list(query: ListPostsQuery): Promise<{ posts: PostView[]; total: number }>;
+  /** A group's posts, oldest first (created_at asc, then id asc), deleted posts excluded. */
+  group(query: GroupPostsQuery): Promise<{ posts: PostView[]; total: number }>;
   /** Scheduled posts with scheduled_for <= now, oldest due first. */
   dueScheduled(now: string, limit: number): Promise<{ id: string; workspace_id: string; scheduled_for: string }[]>;
   /** Posts in `publishing` status (to re-dispatch unfinished work after a restart). */

@@ -161,6 +161,7 @@ class FailingSaves implements PostReadModel {
   ) {}
   get: PostReadModel['get'] = (...args) => this.model.get(...args);
   list: PostReadModel['list'] = (...args) => this.model.list(...args);
+  group: PostReadModel['group'] = (...args) => this.model.group(...args);
   dueScheduled: PostReadModel['dueScheduled'] = (...args) => this.model.dueScheduled(...args);
   publishing: PostReadModel['publishing'] = (...args) => this.model.publishing(...args);
   waitForRevision: PostReadModel['waitForRevision'] = (...args) => this.model.waitForRevision(...args);

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { Database as Connection, Statement } from 'better-sqlite3';
 import type { PostState, PostStatus, PostView } from '../../domain';
 import { canonicalInstant } from './instants';
-import type { ListPostsQuery, PostDocument, PostReadModel } from './port';
+import type { GroupPostsQuery, ListPostsQuery, PostDocument, PostReadModel } from './port';
 import { RevisionWaiters } from './revision-waiters';
 
 export interface SqliteReadModelOptions {
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS posts (
 CREATE INDEX IF NOT EXISTS posts_by_workspace ON posts (workspace_id, deleted, created_at, id);
 CREATE INDEX IF NOT EXISTS posts_by_workspace_status ON posts (workspace_id, deleted, status, created_at, id);
 CREATE INDEX IF NOT EXISTS posts_by_status_due ON posts (status, scheduled_for, id);
+-- An index on the state's group id: files written before groups existed need no migration.
+CREATE INDEX IF NOT EXISTS posts_by_group ON posts (workspace_id, json_extract(state, '$.group_id'), deleted, created_at, id);
 -- Live posts only: a deleted post has no tags to be found by.
 CREATE TABLE IF NOT EXISTS post_tags (
   workspace_id TEXT NOT NULL,
@@ -71,6 +73,8 @@ interface Statements {
   load: Statement<[string]>;
   due: Statement<[string, number]>;
   publishing: Statement<[number]>;
+  groupPage: Statement<[string, string, number, number]>;
+  groupCount: Statement<[string, string]>;
   dataVersion: Statement<[]>;
 }
 
@@ -139,6 +143,15 @@ export class SqliteReadModel implements PostReadModel {
       publishing: db
         .prepare<[number]>(`SELECT ${DOCUMENT_COLUMNS} FROM posts WHERE status = 'publishing' AND deleted = 0 ORDER BY id LIMIT ?`)
         .safeIntegers(true),
+      groupPage: db
+        .prepare<[string, string, number, number]>(
+          `SELECT view FROM posts WHERE workspace_id = ? AND json_extract(state, '$.group_id') = ? AND deleted = 0
+           ORDER BY created_at, id LIMIT ? OFFSET ?`,
+        )
+        .pluck(),
+      groupCount: db
+        .prepare<[string, string]>(`SELECT COUNT(*) FROM posts WHERE workspace_id = ? AND json_extract(state, '$.group_id') = ? AND deleted = 0`)
+        .pluck(),
       dataVersion: db.prepare<[]>('PRAGMA data_version').pluck(),
     };
     this.lastDataVersion = this.statements.dataVersion.get() as number;
@@ -160,6 +173,17 @@ export class SqliteReadModel implements PostReadModel {
     const read = this.db.transaction(() => {
       const views = page.all(...params, query.limit, query.offset) as string[];
       const total = count.get(...params) as number;
+      return { posts: views.map((view) => JSON.parse(view) as PostView), total };
+    });
+    return read();
+  }
+
+  async group(query: GroupPostsQuery): Promise<{ posts: PostView[]; total: number }> {
+    this.assertOpen();
+    const { groupPage, groupCount } = this.statements;
+    const read = this.db.transaction(() => {
+      const views = groupPage.all(query.workspace_id, query.group_id, query.limit, query.offset) as string[];
+      const total = groupCount.get(query.workspace_id, query.group_id) as number;
       return { posts: views.map((view) => JSON.parse(view) as PostView), total };
     });
     return read();

@@ -22,6 +22,22 @@ export interface UpdatePost {
   now: string;
 }
 
+/**
+ * Create a post and request its publishing in one decision (`seeds/004`'s
+ * create-and-publish): both events are appended together, so no crash can leave the
+ * post created but not asked to publish.
+ */
+export interface CreateAndPublishPost {
+  type: 'CreateAndPublishPost';
+  post_id: string;
+  workspace_id: string;
+  content: PostContent;
+  publish_id: string;
+  targets: PublishTarget[];
+  refusals?: PlatformRefusal[];
+  now: string;
+}
+
 export interface RequestPublish {
   type: 'RequestPublish';
   publish_id: string;
@@ -94,6 +110,7 @@ export interface DeletePost {
 
 export type PostCommand =
   | CreatePost
+  | CreateAndPublishPost
   | UpdatePost
   | RequestPublish
   | RetryPublish

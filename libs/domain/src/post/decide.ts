@@ -2,6 +2,7 @@ import { isPlatform } from '../platforms';
 import { isValidTimeZone, DAY_MS } from '../time';
 import { checkPost } from './checks';
 import type {
+  CreateAndPublishPost,
   CreatePost,
   DeletePost,
   PlatformRefusal,
@@ -15,9 +16,9 @@ import type {
   UpdatePost,
 } from './commands';
 import { FieldProblem, PostConflict, PostInvalid, PostNotFound } from './errors';
-import { POST_EVENT_VERSION, PostEvent } from './events';
-import { CONTENT_FIELDS, MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
-import { PostState, failedPlatforms, statusOf } from './state';
+import { POST_EVENT_VERSION, PostEvent, RecordedPostEvent } from './events';
+import { CONTENT_FIELDS, MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
+import { PostState, evolve, failedPlatforms, statusOf } from './state';
 
 const event = <E extends PostEvent>(type: E['type'], data: E['data']): E => ({ type, version: POST_EVENT_VERSION[type], data }) as E;
 
@@ -49,6 +50,13 @@ export function contentProblems(content: Partial<PostContent>): FieldProblem[] {
       else if (s.content.length > MAX_SEGMENT_LENGTH) problems.push({ field: `segments[${i}].content`, message: `at most ${MAX_SEGMENT_LENGTH} characters` });
     });
   }
+  if (content.group_id !== undefined && content.group_id !== null) {
+    if (typeof content.group_id !== 'string' || content.group_id.trim() === '') problems.push({ field: 'group_id', message: 'must be a non-empty string' });
+    else if (content.group_id.length > MAX_GROUP_ID_LENGTH) problems.push({ field: 'group_id', message: `at most ${MAX_GROUP_ID_LENGTH} characters` });
+  }
+  if (content.link_url !== undefined && content.link_url !== null && !isHttpUrl(content.link_url)) {
+    problems.push({ field: 'link_url', message: 'must be an http(s) URL' });
+  }
   if (content.timezone !== undefined && !isValidTimeZone(content.timezone)) {
     problems.push({ field: 'timezone', message: `unknown IANA time zone "${content.timezone}"` });
   }
@@ -66,6 +74,16 @@ export function contentProblems(content: Partial<PostContent>): FieldProblem[] {
     }
   }
   return problems;
+}
+
+function isHttpUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -129,6 +147,14 @@ function createPost(state: PostState, c: CreatePost): PostEvent[] {
   invalidIf([...contentProblems(c.content), ...sizeProblems(c.content), ...(c.scheduled_for ? scheduleProblems(c.scheduled_for, c.now) : [])]);
   const created = event('PostCreated', { post_id: c.post_id, workspace_id: c.workspace_id, duplicated_from: c.duplicated_from ?? null, ...c.content });
   return c.scheduled_for ? [created, event('PostScheduled', { scheduled_for: c.scheduled_for })] : [created];
+}
+
+/** The creation and the publish request as one decision: the publish is judged against the post just created. */
+function createAndPublishPost(state: PostState, c: CreateAndPublishPost): PostEvent[] {
+  const created = createPost(state, { type: 'CreatePost', post_id: c.post_id, workspace_id: c.workspace_id, content: c.content, scheduled_for: null, now: c.now });
+  const after = created.reduce((s, e) => evolve(s, { ...e, metadata: { occurred_at: c.now, actor: '' } } as RecordedPostEvent), state);
+  const publish = requestPublish(after, { type: 'RequestPublish', publish_id: c.publish_id, trigger: 'api', targets: c.targets, refusals: c.refusals, now: c.now });
+  return [...created, ...publish];
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -250,6 +276,8 @@ export function decide(state: PostState, command: PostCommand): PostEvent[] {
   switch (command.type) {
     case 'CreatePost':
       return createPost(state, command);
+    case 'CreateAndPublishPost':
+      return createAndPublishPost(state, command);
     case 'UpdatePost':
       return updatePost(state, command);
     case 'RequestPublish':

@@ -35,6 +35,19 @@ export interface PostContent {
   timezone: string;
   /** Specific connected accounts to publish through; null means the workspace's account per platform. */
   accounts: string[] | null;
+  /**
+   * A client's id tying posts together (a campaign, a thread of posts); null when none.
+   * Optional in events: posts created before groups existed have none.
+   */
+  group_id?: string | null;
+  /**
+   * A link shared as a preview card where the platform has one (`seeds/004`), else put in
+   * the text. Optional in events, like every field added after v1 of `PostCreated`.
+   */
+  link_url?: string | null;
+  /** Title and description of the card, where the platform takes them from the client (LinkedIn). */
+  link_title?: string | null;
+  link_description?: string | null;
 }
 
 export const CONTENT_FIELDS: readonly (keyof PostContent)[] = [
@@ -47,12 +60,19 @@ export const CONTENT_FIELDS: readonly (keyof PostContent)[] = [
   'platform_settings',
   'timezone',
   'accounts',
+  'group_id',
+  'link_url',
+  'link_title',
+  'link_description',
 ];
 
 export const MAX_SEGMENTS = 24;
 export const MAX_SEGMENT_LENGTH = 5000;
 export const MAX_IMAGES = 4;
 export const MAX_SCHEDULE_AHEAD_DAYS = 365;
+export const MAX_GROUP_ID_LENGTH = 128;
+export const MAX_LINK_TITLE_LENGTH = 300;
+export const MAX_LINK_DESCRIPTION_LENGTH = 1000;
 
 export type PostStatus = 'draft' | 'scheduled' | 'publishing' | 'published' | 'failed';
 export const POST_STATUSES: readonly PostStatus[] = ['draft', 'scheduled', 'publishing', 'published', 'failed'];

@@ -1,6 +1,6 @@
 import type { Platform } from '../platforms';
 import type { PostMedia, PostStatus, Segment } from './post';
-import { PostState, statusOf } from './state';
+import { PostState, failedPlatforms, statusOf } from './state';
 
 export interface PlatformResultView {
   success: boolean;
@@ -40,7 +40,15 @@ export interface PostView {
   platform_overrides: Partial<Record<Platform, string>>;
   platform_settings: Partial<Record<Platform, Record<string, unknown>>>;
   accounts: string[] | null;
+  /** The client's group of posts (from `seeds/002`), or null. */
+  group_id: string | null;
+  /** The link shared as a preview card (`seeds/004`), with its optional title and description. */
+  link_url: string | null;
+  link_title: string | null;
+  link_description: string | null;
   platform_results: Partial<Record<Platform, PlatformResultView | PendingPlatformView>> | null;
+  /** Platforms whose last publish failed (`seeds/004`'s `failed_platforms`); empty when none. */
+  failed_platforms: Platform[];
   created_at: string;
   updated_at: string;
   published_at: string | null;
@@ -98,7 +106,12 @@ export function postView(state: PostState): PostView {
     platform_overrides: state.platform_overrides,
     platform_settings: state.platform_settings,
     accounts: state.accounts,
+    group_id: state.group_id ?? null,
+    link_url: state.link_url ?? null,
+    link_title: state.link_title ?? null,
+    link_description: state.link_description ?? null,
     platform_results: platformResults(state),
+    failed_platforms: failedPlatforms(state),
     created_at: state.created_at,
     updated_at: state.updated_at,
     published_at: state.published_at,

@@ -1,4 +1,4 @@
-import { MAX_IMAGES, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PLATFORMS, POST_STATUSES } from '../../../domain';
+import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PLATFORMS, POST_STATUSES } from '../../../domain';
 import { WEBHOOK_EVENTS } from '../../../registry';
 
 /**
@@ -66,7 +66,25 @@ const postContentProperties: Record<string, Schema> = {
     description: 'Per-platform options, e.g. `{"mastodon": {"visibility": "unlisted"}}`.',
   },
   accounts: nullable({ type: 'array', items: { type: 'string', example: 'acc_abc123' }, description: 'Connected accounts to publish through, at most one per platform.' }),
+  group_id: nullable({
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_GROUP_ID_LENGTH,
+    description: 'Any id the client picks (a UUID in practice) tying posts together; `GET /v1/posts/group/{group_id}` lists them.',
+    example: '3a6f1e9e-4c2b-4a1d-9e3a-112233445566',
+  }),
+  link_url: nullable({
+    type: 'string',
+    format: 'uri',
+    description:
+      "A link to share (http(s)). Bluesky shows it as a card (`app.bsky.embed.external`) with the page's Open Graph title, description and image; elsewhere, " +
+      'and wherever the post has media, the URL is added to the text unless it is already there.',
+  }),
+  link_title: nullable({ type: 'string', maxLength: 300, description: "The card's title where the page gives none." }),
+  link_description: nullable({ type: 'string', maxLength: 1000, description: "The card's description where the page gives none." }),
 };
+
+const GROUP_ID = { name: 'group_id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: MAX_GROUP_ID_LENGTH } };
 
 export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
   return {
@@ -120,6 +138,19 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           },
         },
       },
+      '/v1/posts/create-and-publish': {
+        post: {
+          tags: ['Posts'],
+          operationId: 'createAndPublishPost',
+          summary: 'Create a post and publish it at once',
+          description:
+            'The create body (without `scheduled_for`), answered like a publish: 202 with the post in `publishing`. The creation and the publish request are one ' +
+            'append, so a crash never leaves a draft behind. With `Idempotency-Key`, a retry never makes a second post. 422 for anything a create or a publish refuses.',
+          parameters: [IDEMPOTENCY],
+          requestBody: { required: true, content: json(ref('CreatePost')) },
+          responses: { ...ok('Publishing', ref('Post'), '202'), ...errors(400, 409, 413, 422, ...COMMON) },
+        },
+      },
       '/v1/posts/validate': {
         post: {
           tags: ['Posts'],
@@ -149,11 +180,51 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           requestBody: { required: true, content: json(ref('UpdatePost')) },
           responses: { ...ok('The post', ref('Post')), ...errors(400, 404, 409, 413, 422, ...COMMON) },
         },
+        patch: {
+          tags: ['Posts'],
+          operationId: 'patchPost',
+          summary: 'Change some fields of a draft or scheduled post (JSON merge patch)',
+          description:
+            'Only the fields given change; `null` clears an optional field (`scheduled_for: null` unschedules). `platform_overrides` and `platform_settings` merge into the ' +
+            "post's (RFC 7386): `{\"platform_overrides\": {\"twitter\": null}}` drops one override and keeps the others. 409 unless `draft` or `scheduled`.",
+          requestBody: { required: true, content: { 'application/json': { schema: ref('UpdatePost') }, 'application/merge-patch+json': { schema: ref('UpdatePost') } } },
+          responses: { ...ok('The post', ref('Post')), ...errors(400, 404, 409, 413, 422, ...COMMON) },
+        },
         delete: {
           tags: ['Posts'],
           operationId: 'deletePost',
           summary: 'Delete a post (published copies stay on the platforms)',
           responses: { ...ok('Deleted', null, '204'), ...errors(404, 409, ...COMMON) },
+        },
+      },
+      '/v1/posts/group/{group_id}': {
+        parameters: [GROUP_ID],
+        get: {
+          tags: ['Posts'],
+          operationId: 'listGroupPosts',
+          summary: "A group's posts, oldest first",
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 } },
+            { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+          ],
+          responses: {
+            ...ok('The posts of the group', {
+              type: 'object',
+              required: ['posts', 'total'],
+              properties: { posts: { type: 'array', items: ref('Post') }, total: { type: 'integer' } },
+            }),
+            ...errors(422, ...COMMON),
+          },
+        },
+        delete: {
+          tags: ['Posts'],
+          operationId: 'deleteGroup',
+          summary: 'Delete every post of a group',
+          description: 'Each post is deleted as its own `PostDeleted` event. `Deleted-Count` says how many were deleted (0 for an unknown group).',
+          responses: {
+            '204': { description: 'Deleted', headers: { ...RATE_LIMIT_HEADERS, 'Deleted-Count': { description: 'How many posts were deleted', schema: { type: 'integer' } } } },
+            ...errors(422, ...COMMON),
+          },
         },
       },
       '/v1/posts/{id}/publish': {
@@ -474,13 +545,14 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
         },
         Post: {
           type: 'object',
-          required: ['id', 'content', 'platforms', 'status', 'scheduled_for', 'media', 'segments', 'platform_results', 'created_at', 'updated_at', 'published_at'],
+          required: ['id', 'content', 'platforms', 'status', 'scheduled_for', 'media', 'segments', 'platform_results', 'failed_platforms', 'group_id', 'created_at', 'updated_at', 'published_at'],
           properties: {
             id: { type: 'string', example: 'post_abc123' },
             ...postContentProperties,
             status: { type: 'string', enum: [...POST_STATUSES], description: '`published`: at least one platform succeeded; `failed`: all failed.' },
             scheduled_for: nullable({ type: 'string', format: 'date-time' }),
             platform_results: nullable({ type: 'object', propertyNames: platform, additionalProperties: ref('PlatformResult') }),
+            failed_platforms: { type: 'array', items: platform, description: 'Platforms whose last publish failed (what `/retry` republishes); `status` keeps its meaning.' },
             warnings: { type: 'array', items: ref('PlatformProblem'), description: 'What a platform would refuse at publish time (in the create answer, only when there is something).' },
             created_at: { type: 'string', format: 'date-time' },
             updated_at: { type: 'string', format: 'date-time' },

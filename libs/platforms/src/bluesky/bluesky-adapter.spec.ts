@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AtpAgent } from '@atproto/api';
 import { TestNetworkNoAppView } from '@atproto/dev-env';
 import sharp from 'sharp';
-import { mediaAttachments } from '../media';
+import { linkPreview, mediaAttachments } from '../media';
 import { PlatformAccount, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { BlueskyAdapter } from './bluesky-adapter';
 import { isTid, recordKey } from './requests';
@@ -86,6 +86,16 @@ describe('BlueskyAdapter against a real PDS', () => {
     bigPng = await sharp(randomBytes(1100 * 700 * 3), { raw: { width: 1100, height: 700, channels: 3 } }).png().toBuffer();
     smallPng = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ff8800' } }).png().toBuffer();
     media = http.createServer((req, res) => {
+      if (req.url === '/article') {
+        res
+          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+          .end(
+            '<html><head><title>Fallback</title><meta property="og:title" content="Postloom &amp; friends">' +
+              '<meta name="description" content="ignored"><meta property="og:description" content=\'Ship posts everywhere\'>' +
+              '<meta property="og:image" content="/small.png"></head><body>hi</body></html>',
+          );
+        return;
+      }
       const body = req.url === '/big.png' ? bigPng : req.url === '/small.png' ? smallPng : undefined;
       if (body) res.writeHead(200, { 'content-type': 'image/png' }).end(body);
       else res.writeHead(404).end();
@@ -125,6 +135,28 @@ describe('BlueskyAdapter against a real PDS', () => {
     const { data } = await reader.com.atproto.repo.getRecord({ repo: did, collection: 'app.bsky.feed.post', rkey });
     return data.value as Record<string, any>;
   }
+
+  it('publishes a link as an external embed: Open Graph title, description and image uploaded as a blob', async () => {
+    const adapter = new BlueskyAdapter();
+    const url = `${mediaBase}/article`;
+    const ref = await adapter.publishSegment(segment('Read this', { link: linkPreview({ url, title: 'Client title' }, { allowPrivateNetworks: true }) }));
+    const stored = await record(ref.post_id);
+    expect(stored.text).toBe('Read this');
+    expect(stored.embed.$type).toBe('app.bsky.embed.external');
+    expect(stored.embed.external).toMatchObject({ uri: url, title: 'Postloom & friends', description: 'Ship posts everywhere' });
+    const thumb = stored.embed.external.thumb;
+    expect(thumb.mimeType).toBe('image/png');
+    const blob = await reader.com.atproto.sync.getBlob({ did, cid: thumb.ref.toString() });
+    expect(Buffer.from(blob.data).equals(smallPng)).toBe(true);
+  });
+
+  it('a page that cannot be read still gets a card with what the client gave; a private page is not fetched unless allowed', async () => {
+    const adapter = new BlueskyAdapter();
+    const url = `${mediaBase}/article`;
+    const ref = await adapter.publishSegment(segment('Guarded', { link: linkPreview({ url, title: 'Client title', description: 'Client words' }) }));
+    const stored = await record(ref.post_id);
+    expect(stored.embed.external).toEqual({ uri: url, title: 'Client title', description: 'Client words' });
+  });
 
   it('derives valid, deterministic, ordered TID record keys', () => {
     const at = '2026-03-01T12:00:00.000Z';

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { AtpAgent, AppBskyFeedPost, RichText } from '@atproto/api';
 import { reconnectMessage } from '../http';
 import { fitImage } from '../media';
-import { MediaAttachment, PlatformAdapter, PlatformAccount, PlatformError, SegmentRef, SegmentRequest } from '../port';
+import { LinkPreview, MediaAttachment, PlatformAdapter, PlatformAccount, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { blueskyFailure, isSessionRefusal, loginFailure } from './errors';
-import { extraProblems, imagesEmbed, postRecord, postUrl, recordKey, replyRef, resolvedFacets, segmentProblems, StrongRef, UploadedImage, videoEmbed } from './requests';
+import { externalEmbed, extraProblems, imagesEmbed, postRecord, postUrl, recordKey, replyRef, resolvedFacets, segmentProblems, StrongRef, UploadedImage, videoEmbed } from './requests';
 import {
   BLUESKY_DEFAULT_SERVICE,
   BLUESKY_MAX_IMAGE_BYTES,
@@ -79,6 +79,34 @@ async function prepareMedia(media: readonly MediaAttachment[]): Promise<Prepared
   );
 }
 
+interface PreparedCard {
+  uri: string;
+  title: string;
+  description: string;
+  image?: { bytes: Buffer; mime: string };
+}
+
+/**
+ * The card of a shared link: the page's Open Graph title, description and image (read
+ * through the media fetch path), the client's title and description where the page has
+ * none. A page that cannot be read still gets a card with what the client gave; a
+ * thumbnail that cannot be fetched is left out rather than failing the post.
+ */
+async function prepareCard(link: LinkPreview): Promise<PreparedCard> {
+  const page = await link.page().catch(() => ({ title: undefined, description: undefined, image: undefined }));
+  let image: PreparedCard['image'];
+  if (page.image) {
+    try {
+      const loaded = await page.image.load();
+      const fitted = await fitImage(loaded.bytes, loaded.mime, BLUESKY_MAX_IMAGE_BYTES);
+      image = { bytes: fitted.bytes, mime: fitted.mime };
+    } catch {
+      image = undefined;
+    }
+  }
+  return { uri: link.url, title: page.title ?? link.title ?? link.url, description: page.description ?? link.description ?? '', ...(image ? { image } : {}) };
+}
+
 export class BlueskyAdapter implements PlatformAdapter {
   readonly platform = 'bluesky' as const;
   readonly rules = BLUESKY_RULES;
@@ -96,9 +124,10 @@ export class BlueskyAdapter implements PlatformAdapter {
     const rkey = recordKey(request.requestedAt, request.index, request.idempotencyKey);
     const reply = replyRef(request);
     const media = await prepareMedia(request.media);
+    const card = media.length === 0 && request.link ? await prepareCard(request.link) : undefined;
 
     return this.withSession(request.account, async (agent) => {
-      const embed = await this.upload(agent, media, request.signal);
+      const embed = card ? await this.uploadCard(agent, card, request.signal) : await this.upload(agent, media, request.signal);
       const rich = new RichText({ text: request.text });
       await rich.detectFacets(agent);
       const record = postRecord({
@@ -127,6 +156,13 @@ export class BlueskyAdapter implements PlatformAdapter {
     // A handle that no longer resolves is reported as `handle.invalid`; the DID always works in the URL.
     const profile = handle && handle !== 'handle.invalid' ? handle : agent.assertDid;
     return { post_id: uri, post_url: postUrl(profile, uri), ref: { uri, cid } };
+  }
+
+  /** The card's thumbnail is a blob of the account's repo, like any image. */
+  private async uploadCard(agent: AtpAgent, card: PreparedCard, signal?: AbortSignal): Promise<AppBskyFeedPost.Record['embed']> {
+    let thumb;
+    if (card.image) thumb = (await agent.uploadBlob(card.image.bytes, { encoding: card.image.mime, signal })).data.blob;
+    return externalEmbed({ uri: card.uri, title: card.title, description: card.description, thumb });
   }
 
   private async upload(agent: AtpAgent, media: readonly PreparedMedia[], signal?: AbortSignal): Promise<AppBskyFeedPost.Record['embed']> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppBskyEmbedImages, AppBskyEmbedVideo, AppBskyFeedPost, AppBskyRichtextFacet, BlobRef } from '@atproto/api';
+import type { AppBskyEmbedExternal, AppBskyEmbedImages, AppBskyEmbedVideo, AppBskyFeedPost, AppBskyRichtextFacet, BlobRef } from '@atproto/api';
 import { checkLength, graphemeCount } from '../../../domain';
 import { PlatformError, SegmentRequest } from '../port';
 import { BLUESKY_APP_URL, BLUESKY_MAX_VIDEO_ALT, BLUESKY_POST_COLLECTION, BLUESKY_RULES } from './rules';
@@ -132,4 +132,12 @@ export function rkeyOf(uri: string): string {
 
 export function postUrl(handleOrDid: string, uri: string): string {
   return `${BLUESKY_APP_URL}/profile/${handleOrDid}/post/${rkeyOf(uri)}`;
+}
+
+/** `app.bsky.embed.external`: the card of a shared link (https://docs.bsky.app/docs/advanced-guides/posts#website-card-embeds). */
+export function externalEmbed(card: { uri: string; title: string; description: string; thumb?: BlobRef }): AppBskyEmbedExternal.Main & { $type: 'app.bsky.embed.external' } {
+  return {
+    $type: 'app.bsky.embed.external',
+    external: { uri: card.uri, title: card.title, description: card.description, ...(card.thumb ? { thumb: card.thumb } : {}) },
+  };
 }

@@ -16,8 +16,11 @@ export interface FetchMediaOptions {
   outbound?: OutboundPolicy;
   /** Whole download, redirects included; default 60 s. */
   timeoutMs?: number;
-  /** Names the media in messages and refuses bytes of the other kind. */
-  kind?: 'image' | 'video';
+  /**
+   * Names the media in messages and refuses bytes of the other kind; `page` fetches a web
+   * page (a shared link's HTML), whose bytes are not sniffed as media.
+   */
+  kind?: 'image' | 'video' | 'page';
   signal?: AbortSignal;
 }
 
@@ -50,7 +53,10 @@ function downloadOnce(target: URL, options: FetchMediaOptions, policy: OutboundP
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
       method: 'GET',
-      headers: { accept: 'image/*, video/*;q=0.9, */*;q=0.5', 'user-agent': 'Postloom media fetcher' },
+      headers: {
+        accept: options.kind === 'page' ? 'text/html, application/xhtml+xml;q=0.9, */*;q=0.5' : 'image/*, video/*;q=0.9, */*;q=0.5',
+        'user-agent': 'Postloom media fetcher',
+      },
       lookup: policy.lookup,
       signal: options.signal,
     });
@@ -140,6 +146,7 @@ export async function fetchMedia(url: string, options: FetchMediaOptions): Promi
     }
     if (status === 429 || status === 408 || status >= 500) throw failure('transient', `HTTP ${status}`, status);
     if (!answer.bytes) throw failure('rejected', `HTTP ${status}`, status);
+    if (options.kind === 'page') return { bytes: answer.bytes, mime: 'text/html' };
 
     const mime = sniffMime(answer.bytes);
     if (!mime) throw failure('rejected', 'not an image or video of a known type (png, jpeg, gif, webp, mp4, mov, webm)');

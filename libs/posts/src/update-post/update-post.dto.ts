@@ -1,5 +1,5 @@
 import type { Platform } from '../../../domain';
-import { PostField, type MediaDto, type SegmentDto } from '../post-content.dto';
+import { MAX_LINK_DESCRIPTION_LENGTH, MAX_LINK_TITLE_LENGTH, PostField, type MediaDto, type SegmentDto } from '../post-content.dto';
 
 /**
  * Body of PUT /v1/posts/:id: only the fields given change. `scheduled_for: null`
@@ -35,4 +35,16 @@ export class UpdatePostDto {
 
   @PostField.accounts()
   accounts?: string[] | null;
+
+  @PostField.groupId()
+  group_id?: string | null;
+
+  @PostField.linkUrl()
+  link_url?: string | null;
+
+  @PostField.linkText(MAX_LINK_TITLE_LENGTH)
+  link_title?: string | null;
+
+  @PostField.linkText(MAX_LINK_DESCRIPTION_LENGTH)
+  link_description?: string | null;
 }

@@ -17,11 +17,11 @@ export class UpdatePostHandler implements ICommandHandler<UpdatePostCommand, Pos
     @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
   ) {}
 
-  async execute({ caller, postId, body }: UpdatePostCommand): Promise<PostView> {
+  async execute({ caller, postId, body, mode }: UpdatePostCommand): Promise<PostView> {
     const outcome = await this.posts.execute(
       postId,
       async (state, now) => {
-        const { changes, scheduled_for } = updateInput(body, state);
+        const { changes, scheduled_for } = updateInput(body, state, mode);
         // Named accounts must still fit the platforms the post will have.
         const accounts = changes.accounts !== undefined ? changes.accounts : state.accounts;
         if (accounts && (changes.accounts !== undefined || changes.platforms !== undefined)) {

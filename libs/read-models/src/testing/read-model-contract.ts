@@ -175,6 +175,31 @@ export function describeReadModelContract(name: string, setup: () => Promise<Rea
       expect(ids((await list('launch')).posts)).toEqual(['a2']);
     });
 
+    it('lists a group oldest first, one workspace only, deleted and moved posts left out', async () => {
+      const t = new PostTimeline();
+      const inGroup = (id: string, ws: string, minute: number, group: string | null): PostCommand => {
+        const command = create(id, ws, minute, []) as Extract<PostCommand, { type: 'CreatePost' }>;
+        return { ...command, content: { ...command.content, group_id: group } };
+      };
+      t.run('g3', 'ws-g', inGroup('g3', 'ws-g', 3, 'campaign'));
+      t.run('g1', 'ws-g', inGroup('g1', 'ws-g', 1, 'campaign'));
+      t.run('g2', 'ws-g', inGroup('g2', 'ws-g', 2, 'campaign'));
+      t.run('g4', 'ws-g', inGroup('g4', 'ws-g', 4, 'other'));
+      t.run('g5', 'ws-g', inGroup('g5', 'ws-g', 5, 'campaign'));
+      t.run('g5', 'ws-g', { type: 'DeletePost' }, at(6));
+      t.run('g4', 'ws-g', { type: 'UpdatePost', changes: { group_id: 'campaign' }, now: at(7) });
+      t.run('g2', 'ws-g', { type: 'UpdatePost', changes: { group_id: null }, now: at(8) });
+      t.run('h1', 'ws-h', inGroup('h1', 'ws-h', 1, 'campaign'));
+      await model.save([...fold(t.events).values()], { projector: 'posts', position: BigInt(t.events.length) });
+      const group = await model.group({ workspace_id: 'ws-g', group_id: 'campaign', limit: 10, offset: 0 });
+      expect(ids(group.posts)).toEqual(['g1', 'g3', 'g4']);
+      expect(group.total).toBe(3);
+      expect(group.posts[0].group_id).toBe('campaign');
+      expect(ids((await model.group({ workspace_id: 'ws-g', group_id: 'campaign', limit: 1, offset: 1 })).posts)).toEqual(['g3']);
+      expect(await model.group({ workspace_id: 'ws-g', group_id: 'nope', limit: 10, offset: 0 })).toEqual({ posts: [], total: 0 });
+      expect(ids((await model.group({ workspace_id: 'ws-h', group_id: 'campaign', limit: 10, offset: 0 })).posts)).toEqual(['h1']);
+    });
+
     it('loads stored documents exactly as saved', async () => {
       await saveAll();
       const loaded = await model.load(['a1', 'a3', 'a4', 'a5', 'missing']);
