@@ -107,7 +107,7 @@ describe('POST /v1/posts/create-and-publish', () => {
     const slow = await DelayingProxy.start(mastodon.url, 2000);
     const dataDir = mkdtempSync(join(tmpdir(), 'postloom-cap-crash-'));
     const apiKey = `pl_test_${randomBytes(16).toString('hex')}`;
-    const env = { DATA_DIR: dataDir, POSTLOOM_API_KEY: apiKey, MEDIA_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'info' };
+    const env = { DATA_DIR: dataDir, POSTLOOM_API_KEY: apiKey, MEDIA_ALLOW_PRIVATE_NETWORKS: 'true', PLATFORM_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'info' };
     const started = async (): Promise<{ child: TsChild; url: string }> => {
       const child = TsChild.start('apps/embedded/main.ts', env);
       await child.waitForOutput(/Postloom listening on (http:\/\/\S+)/, 30_000);
