@@ -45,6 +45,8 @@ export async function startEmbedded(config: RuntimeConfig, options: EmbeddedOpti
     await app.listen(config.port, config.host);
     const { port } = app.getHttpServer().address() as AddressInfo;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    // Signed media links point here unless POSTLOOM_PUBLIC_URL says where platforms reach us.
+    if (!config.publicUrl) runtime.mediaUrls.useBaseUrl(`http://${host}:${port}`);
     let closing: Promise<void> | null = null;
     return {
       runtime,

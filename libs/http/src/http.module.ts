@@ -5,13 +5,14 @@ import { AccountsController } from './accounts/accounts.controller';
 import { DocsController } from './docs/docs.controller';
 import { ApiExceptionFilter } from './exception-filter';
 import { HealthController } from './operations/health.controller';
+import { MediaController, PublicMediaController } from './media/media.controller';
 import { MetricsController } from './operations/metrics.controller';
 import { PlatformChecksModule } from './platform-checks.module';
 import { createValidationPipe } from './validation';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
-/** The platform's own endpoints: accounts, webhooks, health, metrics, docs. */
-@Module({ controllers: [AccountsController, WebhooksController, HealthController, MetricsController, DocsController] })
+/** The platform's own endpoints: accounts, webhooks, media, health, metrics, docs. */
+@Module({ controllers: [AccountsController, WebhooksController, MediaController, PublicMediaController, HealthController, MetricsController, DocsController] })
 export class PlatformEndpointsModule {}
 
 /**

@@ -5,8 +5,8 @@ import type { Logger, Runtime } from '../../runtime';
 import { type ErrorDetail, sendError } from './errors';
 import { type PlatformRequest, requestLogFields } from './request-state';
 
-/** Paths answered without an API key. */
-const PUBLIC_PATH = /^\/(?:health|metrics|docs)(?:\/|$)/;
+/** Paths answered without an API key (signed media links carry their own authority). */
+const PUBLIC_PATH = /^\/(?:health|metrics|docs|v1\/public\/media)(?:\/|$)/;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const BEARER = /^Bearer[ \t]+([^\s]{1,512})[ \t]*$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -8,8 +8,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export class MediaUrlSigner {
   constructor(
     private readonly key: Buffer,
-    private readonly baseUrl: string,
+    private baseUrl: string,
   ) {}
+
+  /** Where the API turned out to listen, when no public URL was configured. */
+  useBaseUrl(url: string): void {
+    this.baseUrl = url;
+  }
 
   private signature(id: string, expires: number): string {
     return createHmac('sha256', this.key).update(`media:${id}:${expires}`).digest('base64url');

@@ -34,6 +34,13 @@ export interface RuntimeConfig {
   webhookAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
+  /** `POSTLOOM_PUBLIC_URL`: where platforms reach this API (signed media links); null: the address it listens on. */
+  publicUrl: string | null;
+  /** `MEDIA_MAX_IMAGE_BYTES`, `MEDIA_MAX_VIDEO_BYTES`: size caps per kind of media item. */
+  mediaMaxImageBytes: number;
+  mediaMaxVideoBytes: number;
+  /** `MEDIA_QUOTA_BYTES`: bytes all media items of one workspace may take. */
+  mediaQuotaBytes: number;
 }
 
 /** The environment holds a value the process cannot start with. */
@@ -102,6 +109,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
+    publicUrl: url('POSTLOOM_PUBLIC_URL', ['http', 'https']),
+    mediaMaxImageBytes: integer('MEDIA_MAX_IMAGE_BYTES', 20_000_000, 1, 1e12),
+    mediaMaxVideoBytes: integer('MEDIA_MAX_VIDEO_BYTES', 1_073_741_824, 1, 1e13),
+    mediaQuotaBytes: integer('MEDIA_QUOTA_BYTES', 10_737_418_240, 0, 1e15),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
