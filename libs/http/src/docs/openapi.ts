@@ -1,5 +1,6 @@
 import { MAX_IMAGES, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PLATFORMS, POST_STATUSES } from '../../../domain';
 import { WEBHOOK_EVENTS } from '../../../registry';
+import { mediaPaths, mediaSchemas, mediaTag } from './media-openapi';
 
 /**
  * The OpenAPI 3.1 description of CONTRACT.md, written by hand so that it says what the
@@ -87,6 +88,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       { name: 'Posts', description: 'Create, schedule, publish, retry and inspect posts and threads' },
       { name: 'Accounts', description: 'Connected platform accounts (credentials written, never read back)' },
       { name: 'Webhooks', description: 'Signed notifications of post events' },
+      mediaTag,
       { name: 'Operations', description: 'Health, metrics and documentation' },
     ],
     paths: {
@@ -270,6 +272,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           },
         },
       },
+      ...mediaPaths,
       '/health': {
         get: {
           tags: ['Operations'],
@@ -327,6 +330,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       },
       schemas: {
         Platform: platform,
+        ...mediaSchemas,
         Error: {
           type: 'object',
           required: ['error', 'request_id'],
