@@ -82,7 +82,7 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
       model: runtime.readModel,
       concurrency: publisher.concurrency,
       logger,
-      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks },
+      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks, stored: runtime.storedMedia },
       retryBackoff: { initialMs: publisher.retryInitialMs, maxMs: publisher.retryMaxMs },
       onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(publisher.ackWaitMs / 3))),

@@ -14,3 +14,4 @@ export {
   type StagedMedia,
 } from './src/media-library';
 export { MediaUrlSigner } from './src/signed-urls';
+export { storedMedia, MEDIA_LINK_TTL_MS } from './src/stored-media';

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POST_STREAM_PREFIX } from '../../domain';
 import { type EventStore, EventStoreDbEventStore, SqliteEventStore } from '../../event-store';
-import { FileMediaStore, GridFsMediaStore, MediaLibrary, type MediaStore, MediaUrlSigner } from '../../media-library';
+import { FileMediaStore, GridFsMediaStore, MediaLibrary, type MediaStore, MediaUrlSigner, storedMedia } from '../../media-library';
+import type { StoredMedia } from '../../platforms';
 import { InProcessJobQueue, type JobQueue, NatsJobQueue } from '../../messaging';
 import { MongoReadModel, type PostReadModel, Projector, SqliteReadModel } from '../../read-models';
 import {
@@ -103,6 +104,8 @@ export interface Runtime {
   /** Media items: files under `${dataDir}/media`, or GridFS when MONGO_URL is set. */
   readonly media: MediaLibrary;
   readonly mediaUrls: MediaUrlSigner;
+  /** The library as platform adapters read it (`media_id` attachments). */
+  readonly storedMedia: StoredMedia;
   /** The key valid for workspace `default` (from POSTLOOM_API_KEY or `${dataDir}/api-key`); null when none. */
   readonly apiKey: string | null;
   readonly apiKeySource: 'env' | 'file' | 'generated' | null;
@@ -407,6 +410,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
       rateLimiter,
       media,
       mediaUrls,
+      storedMedia: storedMedia(media, mediaUrls, clock),
       apiKey,
       apiKeySource,
       projector,

@@ -5,4 +5,4 @@ export type { FetchMediaOptions } from './fetch-media';
 export { fitImage, imageSize } from './fit-image';
 export type { FittedImage, ImageSize } from './fit-image';
 export { DEFAULT_MAX_IMAGE_DOWNLOAD_BYTES, DEFAULT_MAX_VIDEO_DOWNLOAD_BYTES, mediaAttachment, mediaAttachments } from './attachments';
-export type { MediaAttachmentOptions, MediaInput, MediaItem } from './attachments';
+export type { MediaAttachmentOptions, MediaInput, MediaItem, StoredMedia } from './attachments';
