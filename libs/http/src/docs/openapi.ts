@@ -366,8 +366,16 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             request_id: 'req_0f1e2d3c4b5a69788796a5b4c3d2e1f0',
           },
         },
-        Image: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, alt_text: nullable({ type: 'string' }) } },
-        Video: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, thumbnail_url: nullable({ type: 'string', format: 'uri' }) } },
+        Image: {
+          type: 'object',
+          description: 'By `url`, or by `media_id` (an item of the media library; `file` then shows its facts as the post named it)',
+          properties: { url: { type: 'string', format: 'uri' }, media_id: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, file: { type: 'object', readOnly: true }, alt_text: nullable({ type: 'string' }) },
+        },
+        Video: {
+          type: 'object',
+          description: 'By `url`, or by `media_id` (an item of the media library)',
+          properties: { url: { type: 'string', format: 'uri' }, media_id: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, file: { type: 'object', readOnly: true }, thumbnail_url: nullable({ type: 'string', format: 'uri' }) },
+        },
         Media: {
           type: 'object',
           description: `At most ${MAX_IMAGES} images, or one video; never both.`,
@@ -379,6 +387,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           properties: {
             content: { type: 'string', minLength: 1, maxLength: MAX_SEGMENT_LENGTH },
             media_urls: { type: 'array', maxItems: MAX_IMAGES, items: { type: 'string', format: 'uri' } },
+            media_ids: { type: 'array', maxItems: MAX_IMAGES, items: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, description: 'Items of the media library' },
           },
         },
         CreatePost: {
