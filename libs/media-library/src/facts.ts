@@ -36,16 +36,34 @@ async function readRange(open: OpenBytes, start: number, end: number): Promise<B
   return Buffer.concat(chunks);
 }
 
-async function imageFacts(open: OpenBytes, mime: string): Promise<MediaFacts> {
-  const reader = sharp({ failOn: 'truncated' });
+/** Enough of any image we take for its header (PNG IHDR, JPEG SOF after EXIF/ICC, GIF, WebP VP8X). */
+const IMAGE_HEADER_BYTES = 512 * 1024;
+
+async function imageMetadata(open: OpenBytes, size: number) {
+  // The header alone says what libvips needs; the whole image is read only when it does not.
+  if (size > IMAGE_HEADER_BYTES) {
+    try {
+      return await sharp(await readRange(open, 0, IMAGE_HEADER_BYTES - 1)).metadata();
+    } catch {
+      // Metadata beyond the first bytes (a huge EXIF block): read it all, streamed.
+    }
+  }
+  const reader = sharp();
   const source = await open();
   source.on('error', (error) => reader.destroy(error));
   source.pipe(reader);
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>;
   try {
-    meta = await reader.metadata();
-  } catch (error) {
+    return await reader.metadata();
+  } finally {
     source.destroy();
+  }
+}
+
+async function imageFacts(open: OpenBytes, size: number, mime: string): Promise<MediaFacts> {
+  let meta: Awaited<ReturnType<typeof imageMetadata>>;
+  try {
+    meta = await imageMetadata(open, size);
+  } catch (error) {
     throw new MediaUnreadable(`the bytes are not a readable ${mime.slice(6)} image: ${(error as Error).message}`);
   }
   const { width, height } = meta.autoOrient ?? meta;
@@ -132,7 +150,7 @@ async function videoFacts(open: OpenBytes, size: number, mime: string): Promise<
 /** What the file is, or `MediaUnreadable` saying why it is not an image or video we take. */
 export async function readFacts(open: OpenBytes, size: number, head: Buffer): Promise<MediaFacts> {
   const mime = sniffMime(head);
-  if (mime && isImageType(mime)) return imageFacts(open, mime);
+  if (mime && isImageType(mime)) return imageFacts(open, size, mime);
   if (mime === 'video/mp4' || mime === 'video/quicktime') return videoFacts(open, size, mime);
   if (mime) throw new MediaUnreadable(`${mime} is not taken; send MP4 or MOV video`);
   throw new MediaUnreadable('the bytes are not an image or video we take (PNG, JPEG, GIF, WebP, MP4, MOV)');
