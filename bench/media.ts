@@ -108,16 +108,34 @@ async function concurrentImages(url: string, apiKey: string): Promise<Record<str
   const images = await Promise.all(
     Array.from({ length: IMAGE_UPLOADS }, () => sharp(randomBytes(580 * 580 * 3), { raw: { width: 580, height: 580, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer()),
   );
+  // node:http with a ready multipart body: undici's FormData encoding costs the client
+  // several times the server's time for 100 parallel bodies, and would be measured instead.
+  const boundary = `----postloom${randomBytes(8).toString('hex')}`;
+  const bodies = images.map((bytes) =>
+    Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="noise.png"\r\nContent-Type: image/png\r\n\r\n`),
+      bytes,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+  );
   const latencies = await Promise.all(
-    images.map(async (bytes) => {
-      const form = new FormData();
-      form.append('file', new Blob([bytes], { type: 'image/png' }), 'noise.png');
-      const started = performance.now();
-      const response = await fetch(`${url}/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: form });
-      await response.arrayBuffer();
-      if (response.status !== 201) throw new Error(`an image upload answered ${response.status}`);
-      return performance.now() - started;
-    }),
+    bodies.map(
+      (body) =>
+        new Promise<number>((resolve, reject) => {
+          const started = performance.now();
+          const request = http.request(`${url}/v1/media`, {
+            method: 'POST',
+            agent: false,
+            headers: { authorization: `Bearer ${apiKey}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+          });
+          request.on('response', (response) => {
+            response.resume();
+            response.on('end', () => (response.statusCode === 201 ? resolve(performance.now() - started) : reject(new Error(`an image upload answered ${response.statusCode}`))));
+          });
+          request.on('error', reject);
+          request.end(body);
+        }),
+    ),
   );
   latencies.sort((a, b) => a - b);
   const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] * 10) / 10;

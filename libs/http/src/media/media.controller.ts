@@ -126,7 +126,7 @@ export class MediaController {
   private async fromMultipart(workspaceId: string, req: Request): Promise<{ record: MediaRecord; created: boolean }> {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, parts: 40, fieldSize: MAX_MEDIA_ALT_TEXT * 4 } });
+      parser = busboy({ headers: req.headers, highWaterMark: 1024 * 1024, fileHwm: 1024 * 1024, limits: { files: 1, fields: 20, parts: 40, fieldSize: MAX_MEDIA_ALT_TEXT * 4 } });
     } catch (error) {
       throw new ApiError(400, 'bad_request', `the multipart body cannot be read: ${(error as Error).message}`, [{ field: 'Content-Type', message: 'needs a boundary' }]);
     }
