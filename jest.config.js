@@ -20,6 +20,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(?:@tus/[^/]+|srvx)/)'],
   maxWorkers: 2,
   testTimeout: 30000,
-  setupFiles: ['reflect-metadata'],
+  setupFiles: ['reflect-metadata', '<rootDir>/test/support/local-platform-servers.ts'],
   globalSetup: '<rootDir>/test/support/announce-left-out.js',
 };

@@ -58,6 +58,8 @@ export async function startTestApp(options: StartTestAppOptions = {}): Promise<T
   const apiKey = options.env?.POSTLOOM_API_KEY ?? `pl_test_${randomBytes(16).toString('hex')}`;
   const env: Record<string, string> = {
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The platforms' local test servers listen on 127.0.0.1; tests of the address policy turn this off.
+    PLATFORM_ALLOW_PRIVATE_NETWORKS: 'true',
     ...options.env,
     DATA_DIR: dataDir,
     POSTLOOM_API_KEY: apiKey,

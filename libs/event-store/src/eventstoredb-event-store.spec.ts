@@ -1,6 +1,6 @@
 import { describeEventStoreContract } from '../testing';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
-import { type EventStore, type RecordedEvent, WrongExpectedRevision } from './port';
+import { AppendTooLarge, type EventStore, type RecordedEvent, WrongExpectedRevision } from './port';
 import { newCategory, newEvent, newStream, waitFor, withTimeout } from './testing/event-store-contract';
 import { InMemoryEventStoreDb } from './testing/in-memory-eventstoredb';
 
@@ -117,5 +117,78 @@ describe('EventStoreDbEventStore', () => {
     await withTimeout(subscription.stop(), 'stop()', 1_000);
     await expect(subscription.caughtUp).rejects.toThrow('stopped before it caught up');
     await slow.close();
+  });
+});
+
+describe('EventStoreDbEventStore against what a real server refuses', () => {
+  let server: InMemoryEventStoreDb;
+  const opened: EventStoreDbEventStore[] = [];
+  const logged: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  const logger = {
+    warn: (fields: Record<string, unknown>, message: string) => logged.push({ level: 'warn', message, fields }),
+    error: (fields: Record<string, unknown>, message: string) => logged.push({ level: 'error', message, fields }),
+  };
+  const open = () => {
+    const store = new EventStoreDbEventStore(server.client(), { ...fastRetries, logger });
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    server = new InMemoryEventStoreDb();
+    logged.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+
+  it('a subscription from a position that is no event is refused for good: stopped, logged, reported, not retried', async () => {
+    const store = open();
+    const stream = newStream(newCategory());
+    const { position } = await store.append(stream, [newEvent('A')], 'no_stream');
+    const subscription = store.subscribe(() => undefined, { from: position - 1n, name: 'dispatcher' });
+    await expect(withTimeout(subscription.caughtUp, 'the refusal', 2_000)).rejects.toThrow(/Invalid position/);
+    const calls = server.subscribeCalls.length;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // a retrying subscription would subscribe again within 5-40 ms
+    expect(server.subscribeCalls.length).toBe(calls);
+    expect(store.failedSubscriptions()).toEqual([{ name: 'dispatcher', reason: expect.stringMatching(/Invalid position/) }]);
+    expect(logged.filter((entry) => entry.level === 'error')).toHaveLength(1);
+  });
+
+  it('resumes from every position an event has, as checkpoints are saved', async () => {
+    const store = open();
+    const stream = newStream(newCategory());
+    await store.append(stream, [newEvent('A'), newEvent('B'), newEvent('C')], 'no_stream');
+    const events = await store.readStream(stream);
+    for (const [i, event] of events.entries()) {
+      const seen: string[] = [];
+      const subscription = store.subscribe((e) => void seen.push(e.type), { from: event.position, streamPrefixes: [stream] });
+      await withTimeout(subscription.caughtUp, 'catch-up', 2_000);
+      await subscription.stop();
+      expect(seen).toEqual(['A', 'B', 'C'].slice(i + 1));
+    }
+    expect(server.refusedPositions).toEqual([]);
+    expect(store.failedSubscriptions()).toEqual([]);
+  });
+
+  it('backs off on healable errors, logging once per streak, and catches up when the server is back', async () => {
+    const store = open();
+    const stream = newStream(newCategory());
+    await store.append(stream, [newEvent('A')], 'no_stream');
+    server.failNextSubscribes(4);
+    const seen: string[] = [];
+    const subscription = store.subscribe((e) => void seen.push(e.type), { streamPrefixes: [stream], name: 'projector' });
+    await withTimeout(subscription.caughtUp, 'catch-up after the outage', 5_000);
+    expect(seen).toEqual(['A']);
+    expect(logged.filter((entry) => entry.level === 'warn')).toHaveLength(1);
+    expect(store.failedSubscriptions()).toEqual([]);
+  });
+
+  it('an append over MaxAppendSize is refused with AppendTooLarge, not a raw client error', async () => {
+    const store = open();
+    server.maxAppendSize = 10_000;
+    const big = newEvent('Big');
+    big.data = { text: 'x'.repeat(20_000) };
+    await expect(store.append(newStream(newCategory()), [big], 'no_stream')).rejects.toBeInstanceOf(AppendTooLarge);
   });
 });

@@ -1,5 +1,8 @@
 import {
+  AccessDeniedError,
   ANY,
+  InvalidArgumentError,
+  MaxAppendSizeExceededError,
   BACKWARDS,
   END,
   EventStoreDBClient,
@@ -19,6 +22,7 @@ import {
 } from '@eventstore/db-client';
 import { assertAppendable } from './append-input';
 import {
+  AppendTooLarge,
   type AppendResult,
   type EventHandler,
   type EventMetadata,
@@ -29,6 +33,7 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
+  type SubscriptionFailure,
   WrongExpectedRevision,
 } from './port';
 import { normalizePrefixes, streamMatches } from './stream-filter';
@@ -41,6 +46,31 @@ export interface EventStoreDbEventStoreOptions {
   reconnectInitialDelayMs?: number;
   /** Longest wait between resubscription attempts. Default 5000 ms. */
   reconnectMaxDelayMs?: number;
+  /** Where subscription trouble is told: once per streak of healable errors, and every error that ends one. */
+  logger?: SubscriptionLogger;
+}
+
+export interface SubscriptionLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+const SILENT: SubscriptionLogger = { warn: () => undefined, error: () => undefined };
+
+/**
+ * Whether a subscription error can heal by itself (a dropped connection, a leader change,
+ * a deadline) or not (the server refused the request as such: an invalid position, access
+ * denied, an invalid argument), judged as client 6.2.1 reports them for servers 22.10-24.10.
+ * The server answers an invalid `$all` position with gRPC INVALID_ARGUMENT, which the
+ * client passes on unconverted (`convertToCommandError` has no case for it).
+ */
+export function isUnhealable(error: unknown): boolean {
+  if (error instanceof AccessDeniedError || error instanceof InvalidArgumentError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  // gRPC INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION, UNIMPLEMENTED
+  if (code === 3 || code === 7 || code === 16 || code === 9 || code === 12) return true;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /invalid position|access denied|permission denied|invalid argument/i.test(message);
 }
 
 /** Metadata key carrying the event's schema version, which EventStoreDB has no field for. */
@@ -62,6 +92,8 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly reconnectInitialDelayMs: number;
   private readonly reconnectMaxDelayMs: number;
   private readonly subscriptions = new Set<EventStoreDbSubscription>();
+  private readonly failures: SubscriptionFailure[] = [];
+  private readonly logger: SubscriptionLogger;
   private closed = false;
 
   /** `connection`: a connection string (`esdb://host:2113?tls=false`) or a client whose lifetime the caller manages. */
@@ -76,6 +108,11 @@ export class EventStoreDbEventStore implements EventStore {
     this.pageSize = options.readPageSize ?? 500;
     this.reconnectInitialDelayMs = options.reconnectInitialDelayMs ?? 100;
     this.reconnectMaxDelayMs = options.reconnectMaxDelayMs ?? 5000;
+    this.logger = options.logger ?? SILENT;
+  }
+
+  failedSubscriptions(): SubscriptionFailure[] {
+    return [...this.failures];
   }
 
   async append(stream: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -87,6 +124,7 @@ export class EventStoreDbEventStore implements EventStore {
         expectedRevision: toExpectedRevision(expected),
       });
     } catch (error) {
+      if (error instanceof MaxAppendSizeExceededError) throw new AppendTooLarge(stream, error.maxAppendSize);
       if (error instanceof WrongExpectedVersionError) {
         const actual = error.actualVersion;
         throw new WrongExpectedRevision(stream, expected, typeof actual === 'bigint' ? Number(actual) : 'no_stream');
@@ -171,6 +209,9 @@ export class EventStoreDbEventStore implements EventStore {
       headPosition: (prefixes) => this.headPosition(prefixes),
       reconnectInitialDelayMs: this.reconnectInitialDelayMs,
       reconnectMaxDelayMs: this.reconnectMaxDelayMs,
+      name: options.name ?? 'subscription',
+      logger: this.logger,
+      onFailure: (failure) => this.failures.push(failure),
       onEnd: (ended) => this.subscriptions.delete(ended),
     });
     this.subscriptions.add(subscription);
@@ -285,7 +326,15 @@ interface EventStoreDbSubscriptionParams {
   headPosition: (prefixes: string[] | undefined) => Promise<bigint>;
   reconnectInitialDelayMs: number;
   reconnectMaxDelayMs: number;
+  name: string;
+  logger: SubscriptionLogger;
+  onFailure: (failure: SubscriptionFailure) => void;
   onEnd: (subscription: EventStoreDbSubscription) => void;
+}
+
+/** The server refused the subscription for a reason retrying cannot heal. */
+class Unhealable {
+  constructor(readonly error: unknown) {}
 }
 
 /** Thrown out of the delivery loop when the handler failed, to tell it from a dropped connection. */
@@ -334,6 +383,8 @@ class EventStoreDbSubscription implements Subscription {
   }
 
   private async run(): Promise<void> {
+    // Failed attempts in a row; reset only when an event is delivered, not on the server's
+    // confirmation, which arrives before a catch-up read that may fail the same way again.
     let attempt = 0;
     try {
       while (!this.stopped) {
@@ -346,15 +397,26 @@ class EventStoreDbSubscription implements Subscription {
         } catch (error) {
           if (error instanceof HandlerFailure) throw error.error;
           if (this.stopped) break;
+          if (isUnhealable(error)) throw new Unhealable(error);
+          if (attempt === 0) {
+            this.params.logger.warn({ err: error, subscription: this.params.name, from: this.last?.toString() ?? 'start' }, 'event store subscription lost; resubscribing with backoff');
+          }
         }
         if (this.stopped) break;
         await this.backoff(attempt);
         attempt += 1;
       }
       this.fail(new Error('subscription stopped before it caught up'));
-    } catch (error) {
+    } catch (thrown) {
       this.stopped = true;
-      this.fail(error);
+      if (thrown instanceof Unhealable) {
+        const reason = thrown.error instanceof Error ? thrown.error.message : String(thrown.error);
+        this.params.logger.error({ err: thrown.error, subscription: this.params.name, from: this.last?.toString() ?? 'start' }, 'event store subscription refused for good; it is stopped');
+        this.params.onFailure({ name: this.params.name, reason });
+        this.fail(thrown.error);
+      } else {
+        this.fail(thrown);
+      }
     } finally {
       this.params.onEnd(this);
     }
@@ -376,7 +438,6 @@ class EventStoreDbSubscription implements Subscription {
     let handling = false;
     let serverLive = false;
     const drained = () => serverLive && !handling && subscription.readableLength === 0;
-    subscription.on('confirmation', onProgress);
     subscription.on('caughtUp', () => {
       serverLive = true;
       if (drained()) this.markCaughtUp();

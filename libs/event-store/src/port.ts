@@ -66,6 +66,31 @@ export class WrongExpectedRevision extends Error {
   }
 }
 
+/**
+ * The store refused a well-formed append for its size (EventStoreDB's `MaxAppendSize`, 1 MiB
+ * by default). The domain bounds what a post may hold well below it; this is the clean
+ * answer if something still gets there.
+ */
+export class AppendTooLarge extends Error {
+  constructor(
+    readonly stream: string,
+    readonly maxBytes: number | undefined,
+  ) {
+    super(`the events for ${stream} are larger than the event store takes in one append${maxBytes ? ` (${maxBytes} bytes)` : ''}`);
+    this.name = 'AppendTooLarge';
+  }
+}
+
+/**
+ * A subscription that ended for good: the server refused it for a reason retrying cannot
+ * heal (an invalid position, access denied, an invalid argument). Health reports it.
+ */
+export interface SubscriptionFailure {
+  /** Who subscribed (`posts projector`, `dispatcher`, ...), when the subscriber said. */
+  name: string;
+  reason: string;
+}
+
 export interface ReadAllOptions {
   /** Exclusive: read events with position > from. Omit to start at the beginning. */
   from?: bigint;
@@ -79,6 +104,8 @@ export interface SubscribeOptions {
   /** Exclusive start position; omit to start from the beginning of the store. */
   from?: bigint;
   streamPrefixes?: string[];
+  /** Names the subscriber in logs and health. */
+  name?: string;
 }
 
 /**
@@ -103,5 +130,7 @@ export interface EventStore {
   subscribe(handler: EventHandler, options?: SubscribeOptions): Subscription;
   /** Position of the last committed event matching the prefixes (0n when none). */
   headPosition(streamPrefixes?: string[]): Promise<bigint>;
+  /** Subscriptions of this process that ended for good, with why (empty when all is well). */
+  failedSubscriptions?(): SubscriptionFailure[];
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http';
 import { dirname } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -23,6 +24,20 @@ function durationHistogram(registry: Registry): Histogram<'method' | 'route' | '
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+}
+
+/**
+ * Bounds what a slow or idle client can hold: headers within `HTTP_HEADERS_TIMEOUT_MS`,
+ * idle keep-alive connections closed after `HTTP_KEEP_ALIVE_TIMEOUT_MS`. Bodies have their
+ * own per-route deadline in the pipeline (`bodyDeadline`), so Node's server-wide
+ * `requestTimeout` is off. Node checks these deadlines every `connectionsCheckingInterval`
+ * (30 s by default), which would let a 10 s deadline run to 40 s; it is set before listening.
+ */
+function limitSlowClients(server: HttpServer, config: Runtime['config']): void {
+  server.headersTimeout = config.httpHeadersTimeoutMs;
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  (server as HttpServer & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 4)));
 }
 
 /** Routes outside `/v1`. */
@@ -66,5 +81,6 @@ export async function createHttpApp(runtime: Runtime): Promise<NestExpressApplic
   });
   app.setGlobalPrefix('v1', { exclude: UNPREFIXED });
   await app.init();
+  limitSlowClients(app.getHttpServer() as HttpServer, runtime.config);
   return app;
 }

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PostConflict, PostInvalid, PostNotFound } from '../../domain';
-import { WrongExpectedRevision } from '../../event-store';
+import { AppendTooLarge, WrongExpectedRevision } from '../../event-store';
 import { RegistryInvalid, RegistryNotFound } from '../../registry';
 import type { Logger } from '../../runtime';
 import { ApiError, codeForStatus, type ErrorDetail, sendError } from './errors';
@@ -58,6 +58,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof PostConflict) return { status: 409, code: 'conflict', message: exception.message, details: [] };
     if (exception instanceof PostInvalid) {
       return { status: 422, code: 'validation_error', message: exception.message, details: exception.details.map((d) => ({ ...d })) };
+    }
+    if (exception instanceof AppendTooLarge) {
+      return { status: 413, code: 'payload_too_large', message: 'the post is larger than the event store takes in one write; make it smaller', details: [{ field: 'body', message: exception.message }] };
     }
     if (exception instanceof WrongExpectedRevision) {
       return {

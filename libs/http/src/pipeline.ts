@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Histogram } from 'prom-client';
+import { MAX_IMAGES, MAX_SEGMENTS, PLATFORMS } from '../../domain';
 import type { Logger, Runtime } from '../../runtime';
 import { type ErrorDetail, sendError } from './errors';
 import { type PlatformRequest, requestLogFields } from './request-state';
@@ -13,6 +14,25 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Bodies nested deeper than any real request are refused before anything recurses into them. */
 const MAX_BODY_DEPTH = 32;
+/**
+ * Arrays the API takes, by field name, with their largest valid length; any other array
+ * (inside `platform_settings`, say) may hold `MAX_OTHER_ARRAY` items. They are checked
+ * here, on the parsed body and before any item is validated, so a body of 150,000 empty
+ * objects costs one pass instead of 150,000 validations. The DTOs state the same bounds.
+ */
+export const ARRAY_BOUNDS: Readonly<Record<string, number>> = {
+  platforms: PLATFORMS.length,
+  accounts: PLATFORMS.length,
+  segments: MAX_SEGMENTS,
+  images: MAX_IMAGES,
+  media_urls: MAX_IMAGES,
+  media_ids: MAX_IMAGES,
+  tags: 20,
+  events: 32,
+};
+export const MAX_OTHER_ARRAY = 100;
+/** Values (objects, arrays, scalars) in one body: far above any real post, far below what validation would choke on. */
+export const MAX_BODY_VALUES = 20_000;
 /** A request slower than this is logged (warn) even when it succeeded. */
 const SLOW_REQUEST_MS = 1000;
 /** Headers of a first response that a replay must not repeat: they describe the new exchange. */
@@ -205,26 +225,36 @@ function childPath(parent: string, key: string | number): string {
 
 /**
  * Checks a parsed body without recursion (a hostile body cannot overflow the stack
- * here): a problem naming the field when it nests deeper than `max` or holds a reserved
- * key below the top level. Reserved keys at the top level are unknown fields: dropped.
+ * here): a problem naming the field when it nests deeper than `max`, holds a reserved key
+ * below the top level, has an array longer than its bound (`ARRAY_BOUNDS`), or holds more
+ * than `MAX_BODY_VALUES` values. Reserved keys at the top level are unknown fields: dropped.
  */
 export function sanitizeBody(body: unknown, max: number): ErrorDetail | null {
   if (typeof body !== 'object' || body === null) return null;
   if (!Array.isArray(body)) for (const key of RESERVED_KEYS) if (Object.hasOwn(body, key)) delete (body as Record<string, unknown>)[key];
-  const stack: { value: object; path: string; depth: number }[] = [{ value: body, path: '', depth: 1 }];
+  const stack: { value: object; path: string; depth: number; name: string }[] = [{ value: body, path: '', depth: 1, name: '' }];
+  let values = 0;
   while (stack.length > 0) {
-    const { value, path, depth } = stack.pop() as { value: object; path: string; depth: number };
+    const { value, path, depth, name } = stack.pop() as { value: object; path: string; depth: number; name: string };
     if (depth > max) return { field: path || 'body', message: `must not be nested deeper than ${max} levels` };
     if (Array.isArray(value)) {
-      value.forEach((item: unknown, i) => {
-        if (typeof item === 'object' && item !== null) stack.push({ value: item, path: childPath(path, i), depth: depth + 1 });
-      });
+      const bound = ARRAY_BOUNDS[name] ?? MAX_OTHER_ARRAY;
+      if (value.length > bound) return { field: path || 'body', message: `must have at most ${bound} items, not ${value.length}` };
+      values += value.length;
+      if (values > MAX_BODY_VALUES) return { field: 'body', message: `must hold at most ${MAX_BODY_VALUES} values` };
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === 'object' && item !== null) stack.push({ value: item, path: childPath(path, i), depth: depth + 1, name: '' });
+      }
       continue;
     }
-    for (const key of Object.keys(value)) {
+    const keys = Object.keys(value);
+    values += keys.length;
+    if (values > MAX_BODY_VALUES) return { field: 'body', message: `must hold at most ${MAX_BODY_VALUES} values` };
+    for (const key of keys) {
       if (RESERVED_KEYS.has(key)) return { field: childPath(path, key), message: `"${key}" is a reserved name` };
       const item = (value as Record<string, unknown>)[key];
-      if (typeof item === 'object' && item !== null) stack.push({ value: item, path: childPath(path, key), depth: depth + 1 });
+      if (typeof item === 'object' && item !== null) stack.push({ value: item, path: childPath(path, key), depth: depth + 1, name: key });
     }
   }
   return null;
@@ -362,8 +392,63 @@ function recordResponse(req: Request, res: Response, workspaceId: string, key: s
   // end, and its recorded answer is what a retry with the key should get.
 }
 
+/**
+ * Query parameters are single plain values: a repeated one (`status=a&status=b`) or one in
+ * bracket form (`limit[]=1`, `filter[x]=1`) would otherwise be ignored or read as something
+ * else without a word, so it is a 422 naming the parameter.
+ */
+export function queryProblem(url: string): ErrorDetail | null {
+  const at = url.indexOf('?');
+  if (at < 0) return null;
+  const seen = new Set<string>();
+  for (const [name] of new URLSearchParams(url.slice(at + 1))) {
+    // `?&&` and `?=x` name nothing: no route reads them.
+    if (name === '') continue;
+    if (name.includes('[') || name.includes(']')) return { field: name, message: 'query parameters take one plain value; bracket forms are not accepted' };
+    if (seen.has(name)) return { field: name, message: 'must be given once' };
+    seen.add(name);
+  }
+  return null;
+}
+
 export function isPublicPath(path: string): boolean {
   return PUBLIC_PATH.test(path);
+}
+
+/**
+ * Routes that take long resumable uploads (tus): their bodies may take as long as they
+ * need, but each pause between chunks is bounded instead (`UPLOAD_IDLE_TIMEOUT_MS`).
+ */
+export const UPLOAD_PATH_PREFIXES: readonly string[] = ['/v1/media/uploads'];
+
+/** A file streamed to the media library (tus, or a multipart `POST /v1/media` of up to a video's cap). */
+function isUpload(req: Request): boolean {
+  if (UPLOAD_PATH_PREFIXES.some((prefix) => req.path.startsWith(prefix))) return true;
+  return req.method === 'POST' && /^\/v1\/media\/?$/.test(req.path) && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+}
+
+/**
+ * Closes the connection of a client that has not sent its whole body within the deadline
+ * (a slow or stalled client must not hold a socket and a request for minutes). Node's own
+ * `requestTimeout` cannot tell routes apart, so this does it per request.
+ */
+export function bodyDeadline(timeouts: { requestMs: number; uploadIdleMs: number }): RequestHandler {
+  return (req, _res, next) => {
+    const expectsBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    if (!expectsBody || req.complete) return next();
+    if (isUpload(req)) {
+      req.socket.setTimeout(timeouts.uploadIdleMs, () => req.socket.destroy());
+      return next();
+    }
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, timeouts.requestMs);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+    next();
+  };
 }
 
 export interface PipelineParts {
@@ -387,15 +472,19 @@ export function platformPipeline(runtime: Runtime, parts: PipelineParts): Reques
   const parseFailed = bodyErrors(runtime.logger);
   const shape = bodyShape();
   const idempotent = idempotency(runtime);
+  const deadline = bodyDeadline({ requestMs: runtime.config.httpRequestTimeoutMs, uploadIdleMs: runtime.config.uploadIdleTimeoutMs });
   const assetsPrefix = `${parts.assetsPath}/`;
   const noop = (): void => undefined;
 
   return (req, res, next) => {
     assignId(req, res, noop);
     observe(req, res, noop);
+    deadline(req, res, noop);
     authenticated(req, res, (authError?: unknown) => {
       if (authError) return next(authError);
       if (req.path.startsWith(assetsPrefix)) return parts.assets(req, res, next);
+      const badQuery = queryProblem(req.url);
+      if (badQuery) return sendError(res, 422, 'validation_error', `invalid query parameter ${badQuery.field}`, [badQuery], (req as PlatformRequest).requestId ?? '');
       parse(req, res, (parseError?: unknown) => {
         if (parseError) return parseFailed(parseError, req, res, next);
         shape(req, res, () => idempotent(req, res, next));

@@ -9,18 +9,32 @@ function join(parent: string, property: string): string {
   return parent ? `${parent}.${property}` : property;
 }
 
-/** class-validator's error tree as one detail per bad field, with dotted paths and `[i]` for array items. */
-export function validationDetails(errors: ValidationError[], parent = ''): ErrorDetail[] {
+/** Problems listed in one answer; the rest are counted in a last entry. */
+export const MAX_DETAILS = 20;
+
+/**
+ * class-validator's error tree as one detail per bad field, with dotted paths and `[i]` for
+ * array items: walked with an explicit stack (no recursion, no spread of a huge list), and
+ * cut at `max` details with one more saying how many were left out.
+ */
+export function validationDetails(errors: ValidationError[], parent = '', max = MAX_DETAILS): ErrorDetail[] {
   const details: ErrorDetail[] = [];
-  for (const error of errors) {
-    const field = join(parent, error.property);
+  let leftOut = 0;
+  const stack: { error: ValidationError; parent: string }[] = [];
+  for (let i = errors.length - 1; i >= 0; i--) stack.push({ error: errors[i], parent });
+  while (stack.length > 0) {
+    const { error, parent: path } = stack.pop() as { error: ValidationError; parent: string };
+    const field = join(path, error.property);
     const constraints = error.constraints ? Object.values(error.constraints) : [];
     if (constraints.length > 0) {
       // class-validator names the property alone; the path says where it is.
-      details.push({ field: field || 'body', message: constraints.join('; ') });
+      if (details.length < max) details.push({ field: field || 'body', message: constraints.join('; ') });
+      else leftOut++;
     }
-    if (error.children && error.children.length > 0) details.push(...validationDetails(error.children, field));
+    const children = error.children ?? [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ error: children[i], parent: field });
   }
+  if (leftOut > 0) details.push({ field: 'body', message: `${leftOut} more problem${leftOut === 1 ? '' : 's'} not listed` });
   return details;
 }
 

@@ -40,6 +40,8 @@ interface PendingTarget {
   job: PublishJob;
   /** Position of the PublishRequested event that asked for it. */
   position: bigint;
+  /** Position of the event delivered just before that one: where a restart must resume to see it again. */
+  before: bigint;
   /** Handed to the queue (or recorded as failed) already. */
   dispatched: boolean;
 }
@@ -152,7 +154,8 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
           };
           // A new round replaces whatever the platform had pending from an older one.
           forget((t) => t.job.post_id === postId && t.job.platform === target.platform);
-          const entry: PendingTarget = { job, position: recorded.position, dispatched: false };
+          // `processed` is still the event delivered before this one: a real position (or the start).
+          const entry: PendingTarget = { job, position: recorded.position, before: processed, dispatched: false };
           pending.set(job.id, entry);
           if (live) {
             try {
@@ -176,11 +179,16 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
     }
   };
 
-  /** Everything at or below it is dispatched, or finished, for good. */
+  /**
+   * Everything at or below it is dispatched, or finished, for good. It is always the
+   * position of an event that was delivered (or the start): EventStoreDB refuses to
+   * resume `$all` from anything else, so "one before a pending target" must be the
+   * event delivered before it, never `position - 1`.
+   */
   const safePosition = (): bigint => {
     let position = processed;
     for (const target of pending.values()) {
-      if ((!durableQueue || !target.dispatched) && target.position - 1n < position) position = target.position - 1n;
+      if ((!durableQueue || !target.dispatched) && target.before < position) position = target.before;
     }
     return position;
   };
@@ -240,7 +248,7 @@ export async function startDispatcher(options: DispatcherOptions): Promise<Dispa
       processed = recorded.position;
       if (!live && recorded.position >= head) await goLive();
     },
-    { ...(from !== null ? { from } : {}), streamPrefixes: [POST_STREAM_PREFIX] },
+    { ...(from !== null ? { from } : {}), streamPrefixes: [POST_STREAM_PREFIX], name: 'dispatcher' },
   );
   subscription.caughtUp.then(
     () => goLive(),

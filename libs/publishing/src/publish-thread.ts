@@ -12,7 +12,7 @@ import {
   SegmentMedia,
   threadFor,
 } from '../../domain';
-import { MediaAttachment, PlatformAccount, PlatformAdapter, PlatformError, PlatformErrorKind, SegmentRef, SegmentRequest } from '../../platforms';
+import { cleanPlatformText, MediaAttachment, PlatformAccount, PlatformAdapter, PlatformError, PlatformErrorKind, SegmentRef, SegmentRequest } from '../../platforms';
 import { DEFAULT_RETRY_BACKOFF, RetryBackoff, retryDelay } from './backoff';
 import { threadRefusals } from './platform-checks';
 
@@ -54,6 +54,8 @@ export type ThreadOutcome =
   | { kind: 'skipped'; reason: string };
 
 export const OUTCOME_UNKNOWN_MESSAGE = 'outcome unknown: check the account before retrying';
+/** A recorded failure: our own words around the platform's (itself at most 300 characters). */
+const RECORDED_ERROR_MAX = 600;
 
 /** Thrown by `record` wrappers when the command side says the result no longer applies. */
 class Superseded extends Error {}
@@ -104,7 +106,11 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
       throw err;
     }
   };
-  const fail = async (code: FailureCode, error: string, retryable: boolean): Promise<ThreadOutcome> => {
+  // What is recorded is read by the workspace (platform_results, history, webhooks): the
+  // account's own credentials and anything token-shaped never reach it, at any length.
+  const secrets = Object.values(input.account?.credentials ?? {});
+  const fail = async (code: FailureCode, raw: string, retryable: boolean): Promise<ThreadOutcome> => {
+    const error = cleanPlatformText(raw, secrets, RECORDED_ERROR_MAX);
     await record({ type: 'RecordPlatformFailed', publish_id: publishId, platform, error, code, retryable, attempts: attempt });
     return { kind: 'failed', code, error };
   };

@@ -72,6 +72,40 @@ function onlyDuplicateKeys(error: MongoBulkWriteError): boolean {
   return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
 }
 
+/** What `saveGuarded` writes: one post's record at a revision. */
+export interface GuardedRecord<R> {
+  id: string;
+  revision: number;
+  record: R;
+}
+
+const revisionBelow = (revision: number) => ({ $or: [{ revision: { $lt: revision } }, { revision: { $exists: false } }] });
+
+/**
+ * Writes each record unless the stored one has the same or a higher revision. The upsert's
+ * filter misses a document whose revision is not lower, so its insert then fails on `_id`
+ * (E11000): usually that is the guard at work. But two writers inserting the same NEW
+ * post (a scaled projector, or a replay beside the projector) also collide, and with an
+ * `$or` filter the server does not retry the losing upsert, so the higher revision could be
+ * lost. Every collision is therefore written again as a plain guarded update: the document
+ * exists by then, and the update applies only if the stored revision is still lower.
+ */
+export async function saveGuarded<R extends object>(posts: Pick<Collection<R & { _id: string; revision?: number }>, 'bulkWrite' | 'updateOne'>, records: GuardedRecord<R>[]): Promise<void> {
+  const operations = records.map(({ id, revision, record }) => ({
+    updateOne: { filter: { _id: id, ...revisionBelow(revision) }, update: { $set: record }, upsert: true },
+  })) as unknown as AnyBulkWriteOperation<R & { _id: string; revision?: number }>[];
+  try {
+    await posts.bulkWrite(operations, { ordered: false });
+  } catch (error) {
+    if (!(error instanceof MongoBulkWriteError && onlyDuplicateKeys(error))) throw error;
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    for (const { index } of writeErrors) {
+      const { id, revision, record } = records[index];
+      await posts.updateOne({ _id: id, ...revisionBelow(revision) } as never, { $set: record } as never);
+    }
+  }
+}
+
 /**
  * The distributed read model on MongoDB: one document per post (`_id` = post id) in
  * `<prefix>posts`, projector checkpoints in `<prefix>checkpoints`. MongoDB has no
@@ -196,20 +230,7 @@ export class MongoReadModel implements PostReadModel {
 
   async save(documents: PostDocument[], checkpoint: { projector: string; position: bigint }): Promise<void> {
     this.assertOpen();
-    if (documents.length > 0) {
-      const operations: AnyBulkWriteOperation<PostRecord>[] = documents.map((doc) => ({
-        updateOne: {
-          filter: { _id: doc.id, $or: [{ revision: { $lt: doc.revision } }, { revision: { $exists: false } }] },
-          update: { $set: toRecord(doc) },
-          upsert: true,
-        },
-      }));
-      try {
-        await this.posts.bulkWrite(operations, { ordered: false });
-      } catch (error) {
-        if (!(error instanceof MongoBulkWriteError && onlyDuplicateKeys(error))) throw error;
-      }
-    }
+    if (documents.length > 0) await saveGuarded(this.posts, documents.map((doc) => ({ id: doc.id, revision: doc.revision, record: toRecord(doc) })));
     await this.checkpoints.updateOne({ _id: checkpoint.projector }, { $set: { position: checkpoint.position.toString() } }, { upsert: true });
     // Whether written or kept by the guard, the stored revision is now at least this one.
     if (this.waiters.size > 0) for (const doc of documents) this.waiters.reached(doc.id, doc.revision);

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteEventStore } from '../../event-store';
+import { EventStoreDbEventStore, SqliteEventStore } from '../../event-store';
+import { InMemoryEventStoreDb } from '../../event-store/src/testing/in-memory-eventstoredb';
 import type { EventStore } from '../../event-store';
 import { planPosts, writeScenario } from '../testing';
 import type { PostDocument, PostReadModel } from './port';
@@ -183,3 +184,35 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Pro
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('Projector restart from its checkpoint (strict EventStoreDB stand-in)', () => {
+  it('saves positions of real events only, so a restart resumes where it stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'postloom-projector-esdb-'));
+    const server = new InMemoryEventStoreDb();
+    const store = new EventStoreDbEventStore(server.client(), { reconnectInitialDelayMs: 5, reconnectMaxDelayMs: 40 });
+    const model = new SqliteReadModel(join(dir, 'read.sqlite'));
+    try {
+      await writeScenario(store, planPosts({ posts: 12, seed: 5 }));
+      const first = new Projector({ store, model, batchSize: 7, retryInitialMs: 5 });
+      await first.start();
+      await first.caughtUp;
+      await first.stop();
+      const positions = new Set((await store.readAll()).map((event) => event.position));
+      expect(positions.has((await model.checkpoint('posts'))!)).toBe(true);
+
+      await writeScenario(store, planPosts({ posts: 12, seed: 6, idPrefix: 'q' }));
+      const second = new Projector({ store, model, batchSize: 7, retryInitialMs: 5 });
+      await second.start();
+      await second.caughtUp;
+      await second.stop();
+      expect(server.refusedPositions).toEqual([]);
+      expect(store.failedSubscriptions()).toEqual([]);
+      expect(await model.checkpoint('posts')).toBe(await store.headPosition(['post-']));
+      await expectModelToHold(model, await expectedDocuments(store));
+    } finally {
+      await store.close();
+      await model.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -124,6 +124,7 @@ export class Projector {
       const subscription = this.store.subscribe((event) => this.receive(event), {
         from: from ?? undefined,
         streamPrefixes: [POST_STREAM_PREFIX],
+        name: `${this.name} projector`,
       });
       this.subscription = subscription;
       subscription.caughtUp

@@ -51,6 +51,9 @@ function toDoc<T extends { id: string }>(record: T): WithStringId<T> {
 }
 
 /** The registry in MongoDB, one collection per record kind. */
+/** `w: "majority", j: true`: see the collections it is set on. */
+export const DURABLE_WRITES = { w: 'majority', journal: true } as const;
+
 export class MongoRegistryStorage implements RegistryStorage {
   private readonly workspaces: Collection<WorkspaceDoc>;
   private readonly apiKeys: Collection<ApiKeyDoc>;
@@ -64,12 +67,16 @@ export class MongoRegistryStorage implements RegistryStorage {
     db: Db,
     private readonly client?: MongoClient,
   ) {
-    this.workspaces = db.collection<WorkspaceDoc>('registry_workspaces');
-    this.apiKeys = db.collection<ApiKeyDoc>('registry_api_keys');
-    this.accounts = db.collection<AccountDoc>('registry_accounts');
-    this.webhooks = db.collection<WebhookDoc>('registry_webhooks');
+    // Workspaces, keys, accounts (sealed tokens), webhooks and Idempotency-Key records are
+    // acknowledged only once a majority has them in its journal: a failover must not lose a
+    // rotated refresh token or let a retried POST run twice. Delivery logs are history, not state.
+    const durable = { writeConcern: DURABLE_WRITES };
+    this.workspaces = db.collection<WorkspaceDoc>('registry_workspaces', durable);
+    this.apiKeys = db.collection<ApiKeyDoc>('registry_api_keys', durable);
+    this.accounts = db.collection<AccountDoc>('registry_accounts', durable);
+    this.webhooks = db.collection<WebhookDoc>('registry_webhooks', durable);
     this.deliveries = db.collection<DeliveryDoc>('registry_webhook_deliveries');
-    this.idempotency = db.collection<IdempotencyDoc>('registry_idempotency_keys');
+    this.idempotency = db.collection<IdempotencyDoc>('registry_idempotency_keys', durable);
   }
 
   /** Creates the indexes (idempotent; run once at start). */

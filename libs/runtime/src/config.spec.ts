@@ -18,11 +18,16 @@ describe('loadConfig', () => {
       readYourWritesTimeoutMs: 5000,
       mediaAllowPrivateNetworks: false,
       webhookAllowPrivateNetworks: false,
+      platformAllowPrivateNetworks: false,
       connectTimeoutMs: 30000,
       publicUrl: null,
       mediaMaxImageBytes: 20_000_000,
       mediaMaxVideoBytes: 1_073_741_824,
       mediaQuotaBytes: 10_737_418_240,
+      httpHeadersTimeoutMs: 10000,
+      httpRequestTimeoutMs: 30000,
+      httpKeepAliveTimeoutMs: 5000,
+      uploadIdleTimeoutMs: 60000,
     });
   });
 

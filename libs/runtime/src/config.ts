@@ -32,6 +32,8 @@ export interface RuntimeConfig {
   mediaAllowPrivateNetworks: boolean;
   /** Let webhook receivers be on loopback/private addresses (same-network services, tests). */
   webhookAllowPrivateNetworks: boolean;
+  /** Let platform API and OAuth calls (an account's `base_url`) reach loopback/private addresses (self-hosted instances on the operator's network, tests). */
+  platformAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
   /** `POSTLOOM_PUBLIC_URL`: where platforms reach this API (signed media links); null: the address it listens on. */
@@ -41,6 +43,14 @@ export interface RuntimeConfig {
   mediaMaxVideoBytes: number;
   /** `MEDIA_QUOTA_BYTES`: bytes all media items of one workspace may take. */
   mediaQuotaBytes: number;
+  /** A client must finish sending a request's headers within this (slowloris). */
+  httpHeadersTimeoutMs: number;
+  /** ... and its body within this, except on resumable-upload routes. */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  httpKeepAliveTimeoutMs: number;
+  /** On resumable-upload routes: the longest pause between two chunks of a body. */
+  uploadIdleTimeoutMs: number;
 }
 
 /** The environment holds a value the process cannot start with. */
@@ -108,11 +118,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     readYourWritesTimeoutMs: integer('READ_YOUR_WRITES_TIMEOUT_MS', 5000, 0, 600_000),
     mediaAllowPrivateNetworks: flag('MEDIA_ALLOW_PRIVATE_NETWORKS'),
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
+    platformAllowPrivateNetworks: flag('PLATFORM_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
     publicUrl: url('POSTLOOM_PUBLIC_URL', ['http', 'https']),
     mediaMaxImageBytes: integer('MEDIA_MAX_IMAGE_BYTES', 20_000_000, 1, 1e12),
     mediaMaxVideoBytes: integer('MEDIA_MAX_VIDEO_BYTES', 1_073_741_824, 1, 1e13),
     mediaQuotaBytes: integer('MEDIA_QUOTA_BYTES', 10_737_418_240, 0, 1e15),
+    httpHeadersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    httpRequestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    httpKeepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+    uploadIdleTimeoutMs: integer('UPLOAD_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -9,6 +9,7 @@ import type {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
+  SubscriptionFailure,
 } from '../../event-store';
 
 /**
@@ -83,6 +84,10 @@ export class CountedEventStore implements EventStore {
 
   headPosition(streamPrefixes?: string[]): Promise<bigint> {
     return this.inner.headPosition(streamPrefixes);
+  }
+
+  failedSubscriptions(): SubscriptionFailure[] {
+    return this.inner.failedSubscriptions?.() ?? [];
   }
 
   close(): Promise<void> {

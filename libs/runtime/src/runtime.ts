@@ -20,6 +20,7 @@ import {
   Webhooks,
   Workspaces,
 } from '../../registry';
+import { OutboundPolicy, PLATFORM_FLAG, usePlatformOutbound } from '../../outbound';
 import type { Clock } from '../../wiring';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
@@ -154,7 +155,12 @@ export interface Opened<T> {
 export async function openEventStore(config: RuntimeConfig, logger: Logger): Promise<Opened<EventStore>> {
   if (config.eventStoreUrl) {
     const url = config.eventStoreUrl;
-    const store = new EventStoreDbEventStore(url);
+    const store = new EventStoreDbEventStore(url, {
+      logger: {
+        warn: (fields, message) => logger.warn(fields, message),
+        error: (fields, message) => logger.error(fields, message),
+      },
+    });
     try {
       await connectWithin('EventStoreDB', url, config.connectTimeoutMs, logger, () => store.headPosition());
     } catch (error) {
@@ -230,7 +236,16 @@ export async function checkHealth(sources: HealthSources): Promise<HealthReport>
   let head = 0n;
   let checkpoint: bigint | null = null;
   const [eventStoreHealth, readModelHealth, registryHealth] = await Promise.all([
-    probe(eventStore.adapter, async () => (head = await eventStore.store.headPosition(POST_PREFIXES)), 'event store'),
+    probe(
+      eventStore.adapter,
+      async () => {
+        head = await eventStore.store.headPosition(POST_PREFIXES);
+        // A subscription the server refused for good never heals: this process is not ready.
+        const failed = eventStore.store.failedSubscriptions?.() ?? [];
+        if (failed.length > 0) throw new Error(failed.map((f) => `${f.name} subscription stopped for good: ${f.reason}`).join('; '));
+      },
+      'event store',
+    ),
     probe(readModel.adapter, async () => (checkpoint = await readModel.model.checkpoint(POSTS_PROJECTOR)), 'read model'),
     registry ? probe(registry.adapter, () => registry.storage.getWorkspace(DEFAULT_WORKSPACE_ID), 'registry') : Promise.resolve(undefined),
   ]);
@@ -269,6 +284,8 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
   }
 
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Every platform and OAuth call of this process (requestJson, the Bluesky client) is checked against it.
+  usePlatformOutbound(new OutboundPolicy({ allowPrivateNetworks: config.platformAllowPrivateNetworks, flag: PLATFORM_FLAG }));
   const clock: Clock = options.clock ?? (() => new Date());
   const mode = config.eventStoreUrl || config.mongoUrl ? 'distributed' : 'embedded';
   const startedAt = Date.now();

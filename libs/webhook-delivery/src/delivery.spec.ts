@@ -1,3 +1,6 @@
+import { EventStoreDbEventStore } from '../../event-store';
+import { InMemoryEventStoreDb } from '../../event-store/src/testing/in-memory-eventstoredb';
+import { planPosts, writeScenario } from '../../read-models/testing';
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -236,5 +239,40 @@ describe('signPayload', () => {
     );
     expect(verifySignature('whsec_test', '{"a":1}', signPayload('whsec_test', '{"a":1}', 1_700_000_000), { nowSeconds: 1_700_000_100 })).toBe(true);
     expect(verifySignature('whsec_test', '{"a":1}', signPayload('whsec_test', '{"a":1}', 1_700_000_000), { nowSeconds: 1_700_001_000 })).toBe(false);
+  });
+});
+
+describe('webhook delivery restart from its checkpoint (strict EventStoreDB stand-in)', () => {
+  it('saves positions of real events only, so a restart resumes where it stopped', async () => {
+    const t = await openTestRuntime({ messaging: false });
+    const server = new InMemoryEventStoreDb();
+    const store = new EventStoreDbEventStore(server.client(), { reconnectInitialDelayMs: 5, reconnectMaxDelayMs: 40 });
+    const outbox = new SqliteWebhookOutbox(join(t.dataDir, 'webhook-outbox-esdb.sqlite'));
+    try {
+      await writeScenario(store, planPosts({ posts: 6, seed: 9 }));
+      const start = () => startWebhookDelivery({ store, webhooks: t.runtime.webhooks, outbox, pollIntervalMs: 20, allowPrivateNetworks: true });
+      const caughtUpTo = async (position: bigint) => {
+        for (const deadline = Date.now() + 5_000; (await outbox.checkpoint()) !== position && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      const first = await start();
+      const head = await store.headPosition(['post-']);
+      await caughtUpTo(head);
+      await first.stop();
+      const checkpoint = await outbox.checkpoint();
+      expect(checkpoint).toBe(head);
+
+      await writeScenario(store, planPosts({ posts: 6, seed: 10, idPrefix: 'q' }));
+      const second = await start();
+      const newHead = await store.headPosition(['post-']);
+      await caughtUpTo(newHead);
+      await second.stop();
+      expect(await outbox.checkpoint()).toBe(newHead);
+      expect(server.refusedPositions).toEqual([]);
+      expect(store.failedSubscriptions()).toEqual([]);
+    } finally {
+      await store.close();
+      await outbox.close();
+      await t.remove();
+    }
   });
 });

@@ -319,7 +319,7 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<W
         unsavedPosition = recorded.position;
       }
     },
-    { ...(from !== null ? { from } : {}), streamPrefixes: [POST_STREAM_PREFIX] },
+    { ...(from !== null ? { from } : {}), streamPrefixes: [POST_STREAM_PREFIX], name: 'webhook delivery' },
   );
 
   const saveCheckpoint = async (): Promise<void> => {

@@ -1,4 +1,4 @@
-import { type Collection, type Db, Long, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type Db, Long, MongoBulkWriteError, MongoClient, MongoServerError } from 'mongodb';
 import type { WebhookEvent } from '../../registry';
 import type { PendingDelivery, WebhookOutbox } from './outbox';
 
@@ -38,6 +38,16 @@ function toDelivery(doc: DeliveryDoc): PendingDelivery {
  * The distributed outbox in MongoDB. Claims are leases taken with `findOneAndUpdate`,
  * so several deliverer replicas share the work and never send one delivery at once.
  */
+/** Whether a bulk write failed only because some of its upserts met existing documents. */
+export function onlyDuplicateKeys(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    if (error.err) return false;
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+    return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
+  }
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY && !(error as { writeErrors?: unknown }).writeErrors;
+}
+
 export class MongoWebhookOutbox implements WebhookOutbox {
   private readonly deliveries: Collection<DeliveryDoc>;
   private readonly checkpoints: Collection<CheckpointDoc>;
@@ -79,8 +89,10 @@ export class MongoWebhookOutbox implements WebhookOutbox {
           { ordered: false },
         );
       } catch (err) {
-        // Two replicas upserting the same delivery: the loser's insert collides, which is the point.
-        if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+        // Two replicas upserting the same delivery: the loser's insert collides, which is the
+        // point. The driver's `code` is the FIRST write error's only, so every write error is
+        // checked: a real failure after a duplicate must not let the checkpoint pass a lost delivery.
+        if (!onlyDuplicateKeys(err)) throw err;
       }
     }
     await this.checkpoints.updateOne({ _id: 'subscription' }, { $max: { position: Long.fromBigInt(position) } }, { upsert: true });

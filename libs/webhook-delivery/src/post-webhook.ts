@@ -1,8 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import * as dns from 'node:dns';
-import { isPrivateAddress } from '../../platforms';
+import { OutboundPolicy } from '../../outbound';
 
 export interface PostWebhookOptions {
   headers: Record<string, string>;
@@ -10,27 +8,11 @@ export interface PostWebhookOptions {
   timeoutMs: number;
   /** Let receivers on loopback and private networks be reached (WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
   allowPrivateNetworks: boolean;
+  /** The address policy to deliver under; default: one from `allowPrivateNetworks`. */
+  outbound?: OutboundPolicy;
 }
 
-/** The receiver's address is not on the public internet and such receivers are not allowed. */
-export class PrivateReceiverRefused extends Error {
-  constructor(address: string) {
-    super(`${address} is a private network address; set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to deliver to it`);
-    this.name = 'PrivateReceiverRefused';
-  }
-}
-
-// Checked when connecting, not before, so a name that resolves elsewhere the second time
-// (DNS rebinding) cannot slip a workspace's webhook into the operator's own network.
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, '', 0);
-    const refused = addresses.find((entry) => isPrivateAddress(entry.address));
-    if (refused) return callback(new PrivateReceiverRefused(refused.address), '', 0);
-    if (options.all) return callback(null, addresses);
-    return callback(null, addresses[0].address, addresses[0].family);
-  });
-};
+export const WEBHOOK_FLAG = 'WEBHOOK_ALLOW_PRIVATE_NETWORKS';
 
 /**
  * POSTs one delivery and resolves with the receiver's status. Redirects are not followed
@@ -46,23 +28,20 @@ export function postWebhook(url: string, options: PostWebhookOptions): Promise<n
       reject(new Error('the webhook URL is not a valid URL'));
       return;
     }
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    if (!options.allowPrivateNetworks && isIP(host) && isPrivateAddress(host)) {
-      reject(new PrivateReceiverRefused(host));
+    const policy = options.outbound ?? new OutboundPolicy({ allowPrivateNetworks: options.allowPrivateNetworks, flag: WEBHOOK_FLAG });
+    const refused = policy.refusal(target);
+    if (refused) {
+      reject(refused);
       return;
     }
-    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : null;
-    if (!client) {
-      reject(new Error(`webhook URLs must be http or https, not ${target.protocol}`));
-      return;
-    }
+    const client = target.protocol === 'https:' ? https : http;
     const body = Buffer.from(options.body, 'utf8');
     const request = client.request(
       target,
       {
         method: 'POST',
         headers: { ...options.headers, 'content-length': String(body.length) },
-        lookup: options.allowPrivateNetworks ? undefined : publicOnlyLookup,
+        lookup: policy.lookup,
         timeout: options.timeoutMs,
       },
       (response) => {

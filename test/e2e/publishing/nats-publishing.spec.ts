@@ -133,6 +133,7 @@ describe('publishing over NATS JetStream', () => {
       NATS_ACK_WAIT_MS: '1500',
       LOG_LEVEL: 'info',
       MEDIA_ALLOW_PRIVATE_NETWORKS: 'true',
+      PLATFORM_ALLOW_PRIVATE_NETWORKS: 'true',
       POSTLOOM_API_KEY: t.config.apiKey ?? '',
     };
     let child = TsChild.start('apps/publisher/main.ts', env);

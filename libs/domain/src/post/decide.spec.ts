@@ -59,6 +59,21 @@ const strip = (events: GivenEvent[]): PostEvent[] => events.map(({ at: _at, ...e
 
 describe('Post decider', () => {
   describe('CreatePost', () => {
+    it('refuses a post too large for one event store append, naming body', () => {
+      const settings = { twitter: { note: 'é'.repeat(300_000) } };
+      const refused = givenPost()
+        .when({ type: 'CreatePost', post_id: 'post_1', workspace_id: 'ws_1', content: content({ platform_settings: settings }), scheduled_for: null, now: NOW })
+        .thenThrows(PostInvalid, /at most 524288/) as PostInvalid;
+      expect(refused.details).toEqual([expect.objectContaining({ field: 'body', code: 'too_large' })]);
+    });
+
+    it('refuses an update that makes the post too large, counting what it already holds', () => {
+      const overrides = { twitter: 'a'.repeat(300_000) };
+      givenPost(created({ platform_overrides: overrides }))
+        .when({ type: 'UpdatePost', changes: { platform_settings: { bluesky: { note: 'b'.repeat(300_000) } } }, now: NOW })
+        .thenThrows(PostInvalid, /at most 524288/);
+    });
+
     it('creates a draft', () => {
       givenPost()
         .when({ type: 'CreatePost', post_id: 'post_1', workspace_id: 'ws_1', content: content(), scheduled_for: null, now: NOW })

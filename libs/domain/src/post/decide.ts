@@ -15,7 +15,7 @@ import type {
 } from './commands';
 import { FieldProblem, PostConflict, PostInvalid, PostNotFound } from './errors';
 import { POST_EVENT_VERSION, PostEvent } from './events';
-import { MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
+import { CONTENT_FIELDS, MAX_IMAGES, MAX_SCHEDULE_AHEAD_DAYS, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PostContent, PublishTarget } from './post';
 import { PostState, failedPlatforms, statusOf } from './state';
 
 const event = <E extends PostEvent>(type: E['type'], data: E['data']): E => ({ type, version: POST_EVENT_VERSION[type], data }) as E;
@@ -67,6 +67,29 @@ export function contentProblems(content: Partial<PostContent>): FieldProblem[] {
   return problems;
 }
 
+/**
+ * The largest a post's content may be, serialized: every event that carries it must fit
+ * in one append well under EventStoreDB's `MaxAppendSize` (1 MiB by default), with room
+ * for metadata. A body just under the 1 MiB request limit would otherwise reach the store
+ * and be refused there.
+ */
+export const MAX_POST_CONTENT_BYTES = 512 * 1024;
+
+const utf8 = new TextEncoder();
+
+function contentOf(post: Partial<PostContent>): Partial<PostContent> {
+  const content: Partial<PostContent> = {};
+  for (const key of CONTENT_FIELDS) if (post[key] !== undefined) (content as Record<string, unknown>)[key] = post[key];
+  return content;
+}
+
+/** A post whose content, overrides, settings, segments, media and tags together exceed `MAX_POST_CONTENT_BYTES`. */
+export function sizeProblems(content: Partial<PostContent>): FieldProblem[] {
+  const bytes = utf8.encode(JSON.stringify(content)).length;
+  if (bytes <= MAX_POST_CONTENT_BYTES) return [];
+  return [{ field: 'body', code: 'too_large', message: `the post takes ${bytes} bytes serialized (content, overrides, settings, segments, media, tags); at most ${MAX_POST_CONTENT_BYTES}` }];
+}
+
 export function scheduleProblems(scheduledFor: string, now: string): FieldProblem[] {
   const at = Date.parse(scheduledFor);
   const nowMs = Date.parse(now);
@@ -102,7 +125,7 @@ function targetsProblems(state: PostState, targets: PublishTarget[], expected: r
 
 function createPost(state: PostState, c: CreatePost): PostEvent[] {
   if (state.exists) throw new PostConflict(`post ${c.post_id} already exists`);
-  invalidIf([...contentProblems(c.content), ...(c.scheduled_for ? scheduleProblems(c.scheduled_for, c.now) : [])]);
+  invalidIf([...contentProblems(c.content), ...sizeProblems(c.content), ...(c.scheduled_for ? scheduleProblems(c.scheduled_for, c.now) : [])]);
   const created = event('PostCreated', { post_id: c.post_id, workspace_id: c.workspace_id, duplicated_from: c.duplicated_from ?? null, ...c.content });
   return c.scheduled_for ? [created, event('PostScheduled', { scheduled_for: c.scheduled_for })] : [created];
 }
@@ -118,6 +141,7 @@ function updatePost(state: PostState, c: UpdatePost): PostEvent[] {
   // Overrides and settings are checked against the platforms the post will have after the update.
   invalidIf([
     ...contentProblems({ ...c.changes, platforms: merged.platforms, platform_overrides: merged.platform_overrides }),
+    ...sizeProblems(contentOf(merged)),
     ...(c.scheduled_for ? scheduleProblems(c.scheduled_for, c.now) : []),
   ]);
   const changes: Partial<PostContent> = {};

@@ -9,6 +9,7 @@ import {
   type Position,
   type ReadPosition,
   type ResolvedEvent,
+  MaxAppendSizeExceededError,
   StreamNotFoundError,
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
@@ -39,8 +40,27 @@ interface LiveSubscription {
  * of an append, `caughtUp` after the catch-up. It is no substitute for the
  * contract suite against a real server (EVENTSTORE_URL).
  */
+/** EventStoreDB's default `MaxAppendSize` (server option, 1,048,576 bytes). */
+export const DEFAULT_MAX_APPEND_SIZE = 1_048_576;
+
+/**
+ * What the server answers a read or subscription of `$all` from a position that is not an
+ * event's: the transaction-file reader checks that a position starts a record and refuses
+ * it otherwise; over gRPC that is status INVALID_ARGUMENT, which client 6.2.1 passes on
+ * unconverted. (Checked against the server's documented `$all` position semantics and the
+ * client's `convertToCommandError`; positions are byte offsets in the log, so "one less"
+ * is never a record.)
+ */
+function invalidPosition(position: Position): Error {
+  return Object.assign(new Error(`3 INVALID_ARGUMENT: Invalid position: C:${position.commit}/P:${position.prepare}`), { code: 3 });
+}
+
 export class InMemoryEventStoreDb {
   private readonly log: StoredRecord[] = [];
+  /** Largest append (data + metadata bytes of all its events) the server takes. */
+  maxAppendSize = DEFAULT_MAX_APPEND_SIZE;
+  /** Positions refused as not being an event's, in the order asked. */
+  refusedPositions: Position[] = [];
   private readonly live = new Set<LiveSubscription>();
   private nextPosition = 1000n;
   private appendsSinceStats = 0;
@@ -101,6 +121,10 @@ export class InMemoryEventStoreDb {
       data: JSON.parse(JSON.stringify(event.data)) as unknown,
       metadata: event.metadata === undefined ? undefined : (JSON.parse(JSON.stringify(event.metadata)) as unknown),
     }));
+    // The server sums the data and metadata bytes of the append's events (EventStore
+    // `ClusterVNodeOptions.Database.MaxAppendSize`) and refuses the whole append above it.
+    const size = list.reduce((total, event) => total + Buffer.byteLength(JSON.stringify(event.data ?? null)) + Buffer.byteLength(JSON.stringify(event.metadata ?? null)), 0);
+    if (size > this.maxAppendSize) throw MaxAppendSizeExceededError.fromMaxAppendSize(this.maxAppendSize);
     const existing = this.stored(streamName);
     const current = existing.length === 0 ? -1n : existing[existing.length - 1].revision;
     const expected = options.expectedRevision ?? 'any';
@@ -147,6 +171,12 @@ export class InMemoryEventStoreDb {
   private readAll(options: { fromPosition?: ReadPosition; maxCount?: number | bigint; direction?: string } = {}) {
     const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
     const from = options.fromPosition ?? (options.direction === 'backwards' ? 'end' : 'start');
+    if (typeof from === 'object' && !this.isEventPosition(from)) {
+      this.refusedPositions.push(from);
+      const refused = new Readable({ objectMode: true, read: () => undefined });
+      setImmediate(() => refused.destroy(invalidPosition(from)));
+      return withCancel(refused);
+    }
     let selected: StoredRecord[];
     if (options.direction === 'backwards') {
       const candidates = from === 'end' ? this.log : this.log.filter((r) => from !== 'start' && comparePositions(r.position, from) <= 0);
@@ -175,6 +205,11 @@ export class InMemoryEventStoreDb {
       return subscription;
     }
     const from = options.fromPosition ?? 'start';
+    if (typeof from === 'object' && !this.isEventPosition(from)) {
+      this.refusedPositions.push(from);
+      setImmediate(() => stream.destroy(invalidPosition(from)));
+      return subscription;
+    }
     const backlog = this.log.filter(
       (record) =>
         from !== 'end' && (from === 'start' || comparePositions(record.position, from) > 0) && matches(record, options.filter),
@@ -187,6 +222,10 @@ export class InMemoryEventStoreDb {
       stream.emit('caughtUp');
     });
     return subscription;
+  }
+
+  private isEventPosition(position: Position): boolean {
+    return this.log.some((record) => record.position.commit === position.commit && record.position.prepare === position.prepare);
   }
 
   private write(

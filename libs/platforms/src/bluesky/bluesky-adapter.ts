@@ -1,3 +1,4 @@
+import { platformOutbound } from '../../../outbound';
 import { createHash } from 'node:crypto';
 import { AtpAgent, AppBskyFeedPost, RichText } from '@atproto/api';
 import { reconnectMessage } from '../http';
@@ -18,7 +19,7 @@ import {
 export interface BlueskyAdapterOptions {
   /** PDS for accounts without `base_url`; default `https://bsky.social`. */
   defaultService?: string;
-  /** `fetch` the agents use (default the global one). */
+  /** `fetch` the agents use (default: the process's platform address policy's). */
   fetch?: typeof globalThis.fetch;
   /** Clock for the record's `createdAt`. */
   now?: () => Date;
@@ -180,7 +181,7 @@ export class BlueskyAdapter implements PlatformAdapter {
     const fingerprint = createHash('sha256').update(`${service}\n${credentials.identifier}\n${credentials.password}`).digest('hex');
     let session = this.sessions.get(account.id);
     if (!session || session.fingerprint !== fingerprint) {
-      session = { agent: new AtpAgent({ service, fetch: this.options.fetch }), fingerprint };
+      session = { agent: new AtpAgent({ service, fetch: this.options.fetch ?? (platformOutbound().fetch as typeof globalThis.fetch) }), fingerprint };
       this.sessions.set(account.id, session);
     }
     return { session, credentials };

@@ -109,7 +109,8 @@ export function metaRetryAfterMs(headers: HeaderSource | undefined, now: number 
  */
 export function metaFailure(platformName: string, response: Pick<JsonResponse, 'status' | 'body' | 'text' | 'headers'>, now: number = Date.now()): PlatformError {
   const error = metaError(response.body);
-  const reason = metaReason(error) ?? (response.body === undefined && !response.text.trimStart().startsWith('<') ? text(response.text) : undefined);
+  // Only Meta's documented `error` object is passed on, never a body of another shape.
+  const reason = metaReason(error);
   const details = {
     status: response.status,
     ...(error?.code !== undefined ? { platformCode: error.error_subcode !== undefined ? `${error.code}/${error.error_subcode}` : String(error.code) } : {}),

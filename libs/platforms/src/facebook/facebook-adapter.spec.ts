@@ -88,14 +88,16 @@ describe('FacebookAdapter against a fake Graph API', () => {
     const [post] = fake.posts;
     expect(post).toMatchObject({ kind: 'photo', message: 'Our results are in' });
     expect(post.photos.map((p) => ({ url: p.url, alt: p.alt_text_custom, mime: p.mime }))).toEqual([{ url: `${mediaBase}/chart.png`, alt: 'A blue chart of the quarter', mime: 'image/png' }]);
-    expect(refs[0]).toEqual({ post_id: post.id, post_url: `https://www.facebook.com/${post.id}`, ref: { id: post.id } });
+    // The post's own permalink_url, read after publishing, not the Graph id pasted on the host.
+    expect(refs[0]).toEqual({ post_id: post.id, post_url: fake.permalinkOf(post), ref: { id: post.id } });
+    expect(refs[0].post_url).not.toContain(post.id);
 
     const comments = fake.commentsOn(post.id);
     expect(comments.map((c) => c.message)).toEqual(texts.slice(1));
     expect(comments[1].attachment_url).toBe(`${mediaBase}/second.png`);
     expect(refs[1].post_id).toBe(comments[0].id);
-    expect(refs[1].post_url).toBe(`https://www.facebook.com/${post.id}?comment_id=${comments[0].id.split('_')[1]}`);
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /${fake.pageId}/photos`, `POST /${post.id}/comments`, `POST /${post.id}/comments`]);
+    expect(refs[1].post_url).toBe(`${fake.permalinkOf(post)}?comment_id=${comments[0].id.split('_')[1]}`);
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /${fake.pageId}/photos`, `GET /${post.id}`, `POST /${post.id}/comments`, `POST /${post.id}/comments`]);
     expect(fake.requests.every((r) => r.headers.authorization === `Bearer ${fake.accessToken}`)).toBe(true);
   });
 
@@ -209,7 +211,7 @@ describe('FacebookAdapter against a fake Graph API', () => {
     fake.failNext(`POST /${fake.pageId}/feed`, { drop: 'after' });
     expect((await rejection(adapter().publishSegment(request))).kind).toBe('unknown_outcome');
     expect(fake.posts).toHaveLength(1);
-    expect(await adapter().findPublished(request)).toEqual({ post_id: fake.posts[0].id, post_url: `https://www.facebook.com/${fake.posts[0].id}`, ref: { id: fake.posts[0].id } });
+    expect(await adapter().findPublished(request)).toEqual({ post_id: fake.posts[0].id, post_url: fake.permalinkOf(fake.posts[0]), ref: { id: fake.posts[0].id } });
   });
 
   it('findPublished finds a post and a comment made since the request, and answers null when there is none', async () => {

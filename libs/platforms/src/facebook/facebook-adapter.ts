@@ -102,7 +102,7 @@ export class FacebookAdapter implements PlatformAdapter {
       const body = await this.call('POST', `${graph}/${page.pageId}/photos`, photoParams(images[0], { caption: request.text, published: true }), page, 'final', request.signal);
       const postId = idOf(body, 'post_id') ?? idOf(body);
       if (!postId) throw new PlatformError('unknown_outcome', `${FACEBOOK_NAME} accepted the photo but answered no id`);
-      return { post_id: postId, post_url: postUrl(postId), ref: { id: postId } };
+      return { post_id: postId, post_url: await this.permalink(graph, postId, page, request.signal), ref: { id: postId } };
     }
 
     const photoIds: string[] = [];
@@ -116,7 +116,24 @@ export class FacebookAdapter implements PlatformAdapter {
     const body = await this.call('POST', `${graph}/${page.pageId}/feed`, feedParams(request.text, photoIds), page, 'final', request.signal);
     const postId = idOf(body);
     if (!postId) throw new PlatformError('unknown_outcome', `${FACEBOOK_NAME} accepted the post but answered no id`);
-    return { post_id: postId, post_url: postUrl(postId), ref: { id: postId } };
+    return { post_id: postId, post_url: await this.permalink(graph, postId, page, request.signal), ref: { id: postId } };
+  }
+
+  /**
+   * The post's public address: `GET /{post-id}?fields=permalink_url` (Page post node,
+   * https://developers.facebook.com/docs/graph-api/reference/page-post/). The post exists
+   * already, so a failed read must not fail the segment (a retry would post it twice):
+   * the Graph id on facebook.com, which redirects for most posts, stands in.
+   */
+  private async permalink(graph: string, postId: string, page: PageCredentials, signal?: AbortSignal): Promise<string> {
+    try {
+      const node = await this.call('GET', `${graph}/${postId}`, { fields: 'permalink_url' }, page, 'read', signal);
+      const url = node.permalink_url;
+      if (typeof url === 'string' && /^https:\/\//.test(url)) return url;
+    } catch {
+      // Falls through to the stand-in below.
+    }
+    return postUrl(postId);
   }
 
   /** A later segment: a comment on the thread's first post, as the Page. */
@@ -212,7 +229,8 @@ export class FacebookAdapter implements PlatformAdapter {
     const reel = video && videoTypeOf(request.settings) === 'reel';
     const edge = reel ? 'video_reels' : video ? 'videos' : 'posts';
     const textField = video ? 'description' : 'message';
-    const body = await this.call('GET', `${graph}/${page.pageId}/${edge}`, { fields: `id,${textField},created_time`, since, limit: 25 }, page, 'read', request.signal);
+    const fields = `id,${textField},created_time${video ? '' : ',permalink_url'}`;
+    const body = await this.call('GET', `${graph}/${page.pageId}/${edge}`, { fields, since, limit: 25 }, page, 'read', request.signal);
     return foundIn(
       FACEBOOK_NAME,
       listed(body),
@@ -221,7 +239,8 @@ export class FacebookAdapter implements PlatformAdapter {
       (item) => graphTime(item.created_time),
       (item) => {
         const id = String(item.id);
-        return { post_id: id, post_url: reel ? reelUrl(id) : video ? videoUrl(page.pageId, id) : postUrl(id), ref: { id } };
+        const permalink = typeof item.permalink_url === 'string' ? item.permalink_url : postUrl(id);
+        return { post_id: id, post_url: reel ? reelUrl(id) : video ? videoUrl(page.pageId, id) : permalink, ref: { id } };
       },
     );
   }

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { delay } from '../http/delay';
 import { JsonResponse, requestJson } from '../http/request-json';
-import { isPrivateAddress } from '../media/address';
+import { isPrivateAddress } from '../../../outbound';
 import { MediaAttachment, PlatformError } from '../port';
 import { metaFailure } from './errors';
 

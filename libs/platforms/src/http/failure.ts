@@ -1,7 +1,35 @@
 import { PlatformError } from '../port';
 import { HeaderSource, parseRetryAfter, RetryAfterOptions } from './retry-after';
 
-const MAX_MESSAGE = 500;
+/** The longest platform reason passed on to a caller. */
+export const MAX_PLATFORM_MESSAGE = 300;
+
+// Token-shaped values that have no place in a message a caller reads: bearer values,
+// `key=value` secrets, JWTs, and long opaque strings (most platforms' token formats).
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /\b(bearer|bot|basic|oauth)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\b([a-z_]*(?:token|secret|password|passwd|api_?key|signature)[a-z_]*)(=|"\s*:\s*")[^\s"'&,;]+/gi,
+  /\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]*/g,
+  /[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*[A-Za-z][A-Za-z0-9_-]{30,}|[A-Za-z0-9_-]*[A-Za-z][A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]{30,}/g,
+];
+
+/**
+ * A platform's reason made fit for a caller: markup and control characters removed, token-
+ * shaped values and the given secrets (the account's own credentials) replaced by `[redacted]`,
+ * and cut to `MAX_PLATFORM_MESSAGE` characters.
+ */
+export function cleanPlatformText(raw: string, secrets: readonly string[] = [], max = MAX_PLATFORM_MESSAGE): string {
+  let text = raw
+    .replace(/<[^>]{0,200}>/g, ' ')
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+  for (const secret of secrets) if (secret.length >= 6) text = text.split(secret).join('[redacted]');
+  text = text.replace(SECRET_PATTERNS[0], (_, scheme: string) => `${scheme} [redacted]`);
+  text = text.replace(SECRET_PATTERNS[1], (_, name: string, sep: string) => `${name}${sep}[redacted]`);
+  text = text.replace(SECRET_PATTERNS[2], '[redacted]').replace(SECRET_PATTERNS[3], '[redacted]');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
@@ -12,19 +40,17 @@ function field(value: unknown, key: string): unknown {
 }
 
 /**
- * The platform's own reason for refusing a request, found where APIs put it:
+ * The platform's own reason for refusing a request, found where APIs document it:
  * `error_description`, `message`, `detail`, `error.message`, `errors[0].message`, `error`.
- * A plain-text body (not an HTML error page) is taken as it is.
+ * Anything else (a plain-text or HTML body, which may come from whatever answers at the
+ * account's `base_url`) is never passed on. The reason is cleaned by `cleanPlatformText`.
  */
 export function platformMessage(body: unknown): string | undefined {
   if (typeof body === 'string') {
-    const trimmed = body.trim();
-    if (trimmed === '') return undefined;
     try {
-      return platformMessage(JSON.parse(trimmed));
+      return platformMessage(JSON.parse(body));
     } catch {
-      if (trimmed.startsWith('<')) return undefined;
-      return trimmed.slice(0, MAX_MESSAGE);
+      return undefined;
     }
   }
   const error = field(body, 'error');
@@ -36,7 +62,7 @@ export function platformMessage(body: unknown): string | undefined {
     text(field(error, 'message')) ??
     (Array.isArray(errors) ? text(field(errors[0], 'message')) ?? text(errors[0]) : undefined) ??
     text(error);
-  return found?.slice(0, MAX_MESSAGE);
+  return found === undefined ? undefined : cleanPlatformText(found);
 }
 
 /** A machine-readable error code when the body has one (`{"error": "invalid_grant"}`, `{"code": ...}`). */

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { PlatformError } from '../port';
-import { httpFailure, platformMessage } from './failure';
+import { cleanPlatformText, httpFailure, platformMessage } from './failure';
 import { requestJson } from './request-json';
 import { parseRetryAfter } from './retry-after';
 
@@ -44,7 +44,8 @@ describe('platformMessage', () => {
     [{ error: { message: 'Invalid OAuth access token.', code: 190 } }, 'Invalid OAuth access token.'],
     [{ errors: [{ message: 'Status is a duplicate.', code: 187 }] }, 'Status is a duplicate.'],
     ['{"error":"Record not found"}', 'Record not found'],
-    ['Service temporarily overloaded', 'Service temporarily overloaded'],
+    // A body outside the documented shapes is never passed on: it may come from anything at a base_url.
+    ['Service temporarily overloaded', undefined],
     ['<html><body>502</body></html>', undefined],
     [{}, undefined],
     [undefined, undefined],
@@ -170,5 +171,27 @@ describe('requestJson', () => {
     const controller = new AbortController();
     controller.abort();
     expect((await failure(requestJson('http://127.0.0.1:9/x', { signal: controller.signal }))).kind).toBe('transient');
+  });
+});
+
+describe('cleanPlatformText (what of a platform error reaches the caller)', () => {
+  it('drops markup, redacts token-shaped values and the account secrets, and trims', () => {
+    const raw = `<html><b>Refused</b> Authorization: Bearer ya29.a0AfH6SMBxxxxxxxxxxxxxxxx access_token=EAABsbCS1iHgBAxyz&x=1 "client_secret":"s3cr3t-value" db_password=hunter2 account tok_account_secret_1 jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig ${'x'.repeat(1000)}</html>`;
+    const text = cleanPlatformText(raw, ['tok_account_secret_1']);
+    expect(text.length).toBeLessThanOrEqual(300);
+    for (const leaked of ['<b>', 'ya29.a0AfH6SMB', 'EAABsbCS1iHgBAxyz', 's3cr3t-value', 'hunter2', 'tok_account_secret_1', 'eyJhbGciOiJIUzI1NiJ9']) expect(text).not.toContain(leaked);
+    expect(text).toMatch(/^Refused Authorization: Bearer \[redacted\] access_token=\[redacted\]/);
+  });
+
+  it('passes an ordinary reason through unchanged', () => {
+    expect(cleanPlatformText('Validation failed: Text character limit of 500 exceeded')).toBe('Validation failed: Text character limit of 500 exceeded');
+  });
+
+  it('an upstream body of another shape never becomes the reason: only documented fields do', () => {
+    const error = httpFailure(400, 'INTERNAL-ONLY-DATA: db_password=hunter2', undefined, 'Mastodon');
+    expect(error.message).toBe('Mastodon refused the post (HTTP 400)');
+    const documented = httpFailure(422, { error: `<p>Text too long</p> token=abcdef123456 ${'y'.repeat(600)}` }, undefined, 'Mastodon');
+    expect(documented.message).not.toMatch(/abcdef123456|<p>/);
+    expect(documented.message.length).toBeLessThanOrEqual('Mastodon refused the post: '.length + 300);
   });
 });

@@ -1,3 +1,4 @@
+import { type OutboundPolicy, outboundRefusal, platformOutbound } from '../../../outbound';
 import { PlatformError } from '../port';
 
 // Failures that happen while connecting: the request never left, so retrying cannot duplicate it.
@@ -29,6 +30,8 @@ export interface RequestJsonInit extends RequestInit {
   json?: unknown;
   /** Names the platform in error messages ("could not reach Mastodon ..."). */
   label?: string;
+  /** The address policy for this call; default: the process's platform policy (`PLATFORM_ALLOW_PRIVATE_NETWORKS`). */
+  outbound?: OutboundPolicy;
 }
 
 export interface JsonResponse {
@@ -68,6 +71,9 @@ function describe(err: unknown): string {
  */
 export function fetchFailure(err: unknown, what: string, options: { sent?: boolean; timeoutMs?: number } = {}): PlatformError {
   if (err instanceof PlatformError) return err;
+  const refused = outboundRefusal(err);
+  // Refused before any connection: nothing was sent, and retrying cannot help.
+  if (refused) return new PlatformError('rejected', `${what} was not called: ${refused.message}`, { platformCode: 'address_refused' });
   const code = errorCode(err);
   const name = (err as { name?: unknown })?.name;
   if (!options.sent && code !== undefined && NOT_SENT_CODES.has(code)) {
@@ -92,7 +98,7 @@ function parseBody(text: string, contentType: string | null): unknown {
  * (check `ok` and hand the rest to `httpFailure` or the adapter's own classification).
  */
 export async function requestJson(url: string | URL, init: RequestJsonInit = {}): Promise<JsonResponse> {
-  const { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, json, label, signal, ...rest } = init;
+  const { timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS, json, label, signal, outbound = platformOutbound(), ...rest } = init;
   const method = (rest.method ?? 'GET').toUpperCase();
   const target = new URL(url);
   const what = `${label ? `${label} ` : ''}${method} ${target.origin}${target.pathname}`;
@@ -110,7 +116,7 @@ export async function requestJson(url: string | URL, init: RequestJsonInit = {})
 
   let response: Response;
   try {
-    response = await fetch(target, { ...rest, method, headers, body, signal: combined });
+    response = await outbound.fetch(target, { ...rest, method, headers, body, signal: combined });
   } catch (err) {
     throw fetchFailure(timeout.aborted ? timeout.reason : err, what, { timeoutMs });
   }

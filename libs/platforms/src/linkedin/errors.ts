@@ -35,7 +35,7 @@ const MISSING_PERMISSION = /permission|scope|not authorized|unauthorized|access 
  */
 export function linkedinFailure(response: Pick<JsonResponse, 'status' | 'body' | 'text' | 'headers'>, now: number = Date.now()): PlatformError {
   const { status } = response;
-  const { message, code } = linkedinReason(response.body ?? (response.text.trimStart().startsWith('<') ? undefined : response.text));
+  const { message, code } = linkedinReason(response.body);
   const details = { status, ...(code ? { platformCode: code } : {}) };
   if (status === 401 || (status === 403 && message !== undefined && MISSING_PERMISSION.test(message))) {
     return new PlatformError('auth', `${reconnectMessage(LINKEDIN_NAME, message)}${status === 403 ? ', granting the permissions it asks for' : ''}`, details);

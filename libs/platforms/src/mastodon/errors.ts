@@ -7,7 +7,7 @@ import { MASTODON_NAME, MASTODON_RATE_LIMIT_HEADERS } from './rules';
  * `rate_limited` until `X-RateLimit-Reset`, 5xx `transient`.
  */
 export function mastodonFailure(response: Pick<JsonResponse, 'status' | 'body' | 'text' | 'headers'>, now: number = Date.now()): PlatformError {
-  return httpFailure(response.status, response.body ?? response.text, response.headers, MASTODON_NAME, { now, resetHeaders: MASTODON_RATE_LIMIT_HEADERS });
+  return httpFailure(response.status, response.body, response.headers, MASTODON_NAME, { now, resetHeaders: MASTODON_RATE_LIMIT_HEADERS });
 }
 
 /**

@@ -1,9 +1,7 @@
-import * as dns from 'node:dns';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { isIP, LookupFunction } from 'node:net';
+import { OutboundPolicy, outboundRefusal } from '../../../outbound';
 import { LoadedMedia, PlatformError } from '../port';
-import { isPrivateAddress } from './address';
 import { isImageType, isVideoType, sniffMime } from './sniff';
 
 export const DEFAULT_MEDIA_TIMEOUT_MS = 60_000;
@@ -14,6 +12,8 @@ export interface FetchMediaOptions {
   maxBytes: number;
   /** Lets URLs reach loopback and private addresses (tests; production reads `MEDIA_ALLOW_PRIVATE_NETWORKS=true`). */
   allowPrivateNetworks?: boolean;
+  /** The address policy to download under (e.g. one with its own resolver); default: one from `allowPrivateNetworks`. */
+  outbound?: OutboundPolicy;
   /** Whole download, redirects included; default 60 s. */
   timeoutMs?: number;
   /** Names the media in messages and refuses bytes of the other kind. */
@@ -21,29 +21,11 @@ export interface FetchMediaOptions {
   signal?: AbortSignal;
 }
 
-class PrivateAddressRefused extends Error {
-  constructor(readonly address: string) {
-    super(`${address} is a private network address`);
-  }
-}
-
 class DownloadTimedOut extends Error {
   constructor(readonly timeoutMs: number) {
     super(`no complete answer within ${timeoutMs} ms`);
   }
 }
-
-// Resolves like the system does, then refuses the connection when any address is not public;
-// checking at connect time (not before) leaves no gap for DNS rebinding.
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, '', 0);
-    const refused = addresses.find((entry) => isPrivateAddress(entry.address));
-    if (refused) return callback(new PrivateAddressRefused(refused.address), '', 0);
-    if (options.all) return callback(null, addresses);
-    return callback(null, addresses[0].address, addresses[0].family);
-  });
-};
 
 // Query strings often carry signatures; they have no place in an error message kept in events.
 function shownUrl(url: string): string {
@@ -61,13 +43,15 @@ interface Answer {
   bytes?: Buffer;
 }
 
-function downloadOnce(target: URL, options: FetchMediaOptions, remainingMs: number, tooBig: () => PlatformError): Promise<Answer> {
+export const MEDIA_FLAG = 'MEDIA_ALLOW_PRIVATE_NETWORKS';
+
+function downloadOnce(target: URL, options: FetchMediaOptions, policy: OutboundPolicy, remainingMs: number, tooBig: () => PlatformError): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
       method: 'GET',
       headers: { accept: 'image/*, video/*;q=0.9, */*;q=0.5', 'user-agent': 'Postloom media fetcher' },
-      lookup: options.allowPrivateNetworks ? undefined : publicOnlyLookup,
+      lookup: policy.lookup,
       signal: options.signal,
     });
     const timer = setTimeout(() => request.destroy(new DownloadTimedOut(options.timeoutMs ?? DEFAULT_MEDIA_TIMEOUT_MS)), remainingMs);
@@ -129,17 +113,19 @@ export async function fetchMedia(url: string, options: FetchMediaOptions): Promi
   } catch {
     throw failure('rejected', 'not a valid URL');
   }
+  const policy = options.outbound ?? new OutboundPolicy({ allowPrivateNetworks: options.allowPrivateNetworks ?? false, flag: MEDIA_FLAG });
   for (let redirects = 0; ; redirects++) {
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw failure('rejected', `only http and https URLs are downloaded, not ${target.protocol}`);
     const host = target.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) && !options.allowPrivateNetworks && isPrivateAddress(host)) throw failure('rejected', `${host} is a private network address`);
+    const refused = policy.refusal(target);
+    if (refused) throw failure('rejected', refused.message);
 
     let answer: Answer;
     try {
-      answer = await downloadOnce(target, options, Math.max(1, deadline - Date.now()), tooBig);
+      answer = await downloadOnce(target, options, policy, Math.max(1, deadline - Date.now()), tooBig);
     } catch (err) {
       if (err instanceof PlatformError) throw err;
-      if (err instanceof PrivateAddressRefused) throw failure('rejected', err.message);
+      const refusedAtConnect = outboundRefusal(err);
+      if (refusedAtConnect) throw failure('rejected', refusedAtConnect.message);
       if (err instanceof DownloadTimedOut) throw failure('transient', err.message);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOTFOUND') throw failure('rejected', `host ${host} not found`);

@@ -1,4 +1,4 @@
-export { isPrivateAddress } from './address';
+export { isPrivateAddress } from '../../../outbound';
 export { IMAGE_TYPES, isImageType, isVideoType, sniffMime, VIDEO_TYPES } from './sniff';
 export { DEFAULT_MEDIA_TIMEOUT_MS, fetchMedia } from './fetch-media';
 export type { FetchMediaOptions } from './fetch-media';

@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { PlatformError } from '../port';
-import { isPrivateAddress } from './address';
+import { isPrivateAddress } from '../../../outbound';
 import { mediaAttachment, mediaAttachments } from './attachments';
 import { fetchMedia } from './fetch-media';
 import { fitImage, imageSize } from './fit-image';
@@ -145,7 +145,7 @@ describe('media', () => {
     it('refuses loopback addresses unless private networks are allowed, before connecting', async () => {
       const options = { maxBytes: 1_000_000, timeoutMs: 5_000 };
       const port = (server.address() as AddressInfo).port;
-      await expectPlatformError(fetchMedia(`${base}/pic.png`, { ...options, kind: 'image' }), 'rejected', /^image http:\/\/127\.0\.0\.1:\d+\/pic\.png could not be downloaded: 127\.0\.0\.1 is a private network address$/);
+      await expectPlatformError(fetchMedia(`${base}/pic.png`, { ...options, kind: 'image' }), 'rejected', /^image http:\/\/127\.0\.0\.1:\d+\/pic\.png could not be downloaded: 127\.0\.0\.1 is a private network address; Postloom does not call it unless MEDIA_ALLOW_PRIVATE_NETWORKS=true$/);
       await expectPlatformError(fetchMedia(`http://localhost:${port}/pic.png`, options), 'rejected', /private network address/);
       await expectPlatformError(fetchMedia(`http://[::ffff:127.0.0.1]:${port}/pic.png`, options), 'rejected', /private network address/);
       expect(hits).toEqual([]);

@@ -177,7 +177,7 @@ export class SlackAdapter implements PlatformAdapter {
     }
     if (!response.ok) {
       const failure = slackFailure(response, this.now());
-      throw failure.kind === 'rejected' ? new PlatformError('rejected', `${SLACK_NAME} refused the upload of ${name} (HTTP ${response.status}${response.text ? `: ${response.text.slice(0, 200)}` : ''})`, failure.details) : failure;
+      throw failure.kind === 'rejected' ? new PlatformError('rejected', `${SLACK_NAME} refused the upload of ${name} (HTTP ${response.status})`, failure.details) : failure;
     }
   }
 

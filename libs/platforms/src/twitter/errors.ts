@@ -41,7 +41,8 @@ const AUTH_PROBLEMS = /unsupported-authentication|not-authorized-for-resource/;
  */
 export function twitterFailure(response: Pick<JsonResponse, 'status' | 'body' | 'text' | 'headers'>, now: number = Date.now()): PlatformError {
   const { status } = response;
-  const body = response.body ?? (response.text.trimStart().startsWith('<') ? undefined : response.text);
+  // Only X's documented problem fields are passed on, never a body of another shape.
+  const body = response.body;
   const reason = xReason(body);
   const type = text((body as { type?: unknown } | undefined)?.type);
   const details = { status, ...(type && type !== 'about:blank' ? { platformCode: type.replace(/^https:\/\/api\.(twitter|x)\.com\/2\/problems\//, '') } : {}) };

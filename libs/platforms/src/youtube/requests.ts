@@ -97,8 +97,14 @@ export function dataUrl(channel: YoutubeChannel, resource: string, query: Record
 }
 
 /** `commentThreads.insert`: a top-level comment on the video. */
-export function commentThreadBody(videoId: string, text: string): Record<string, unknown> {
-  return { snippet: { videoId, topLevelComment: { snippet: { textOriginal: text } } } };
+/**
+ * `commentThreads.insert`: "you must specify a value for the following properties:
+ * snippet.channelId, snippet.videoId, snippet.topLevelComment.snippet.textOriginal"
+ * (https://developers.google.com/youtube/v3/docs/commentThreads/insert); without
+ * `channelId` YouTube answers 400 `channelOrVideoIdMissing`.
+ */
+export function commentThreadBody(channelId: string, videoId: string, text: string): Record<string, unknown> {
+  return { snippet: { channelId, videoId, topLevelComment: { snippet: { textOriginal: text } } } };
 }
 
 /** `comments.insert`: a reply to a top-level comment. */
@@ -113,8 +119,9 @@ export function watchUrl(videoId: string, commentId?: string): string {
   return url.href;
 }
 
-export function videoRef(videoId: string): SegmentRef {
-  return { post_id: videoId, post_url: watchUrl(videoId), ref: { video_id: videoId } };
+/** The uploaded video; `channel_id` (from the upload's answer) is what its comment threads need. */
+export function videoRef(videoId: string, channelId?: string): SegmentRef {
+  return { post_id: videoId, post_url: watchUrl(videoId), ref: { video_id: videoId, ...(channelId ? { channel_id: channelId } : {}) } };
 }
 
 /** A comment segment: `thread_comment_id` is the top-level comment the later segments reply to. */

@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { mediaAttachments } from '../media/attachments';
 import { PlatformAccount, PlatformError, SegmentRef, SegmentRequest } from '../port';
 import { untilQuotaReset } from './requests';
-import { FakeYoutube, FakeYoutubeOptions } from './testing/fake-youtube';
+import { CHANNEL_ID, FakeYoutube, FakeYoutubeOptions } from './testing/fake-youtube';
 import { YoutubeAdapter } from './youtube-adapter';
 
 async function rejection(promise: Promise<unknown>): Promise<PlatformError> {
@@ -77,7 +77,8 @@ describe('YoutubeAdapter against a fake Data API', () => {
     expect(comment.parentId).toBeUndefined();
     expect(reply).toMatchObject({ videoId: video.id, text: texts[2], parentId: comment.id });
 
-    expect(refs[0]).toEqual({ post_id: video.id, post_url: `https://www.youtube.com/watch?v=${video.id}`, ref: { video_id: video.id } });
+    // The channel comes back in the upload's answer and is kept for the comment thread (snippet.channelId).
+    expect(refs[0]).toEqual({ post_id: video.id, post_url: `https://www.youtube.com/watch?v=${video.id}`, ref: { video_id: video.id, channel_id: CHANNEL_ID } });
     expect(refs[1]).toEqual({ post_id: comment.id, post_url: `https://www.youtube.com/watch?v=${video.id}&lc=${comment.id}`, ref: { video_id: video.id, comment_id: comment.id, thread_comment_id: comment.id } });
     expect(refs[2].ref).toEqual({ video_id: video.id, comment_id: reply.id, thread_comment_id: comment.id });
     // One session, one PUT with all the bytes.
@@ -200,6 +201,22 @@ describe('YoutubeAdapter against a fake Data API', () => {
 
     const reply = segment(fake, 'a reply', { media: [], index: 2, total: 3, root: video, parent: found! });
     await expect(new YoutubeAdapter().findPublished(reply)).resolves.toBeNull();
+  });
+  it('comment threads name the channel: YouTube refuses one without snippet.channelId, and a thread recorded without it looks the channel up', async () => {
+    const fake = await youtube();
+    const refused = await fetch(`${fake.url}/youtube/v3/commentThreads?part=snippet`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ snippet: { videoId: 'abc', topLevelComment: { snippet: { textOriginal: 'hi' } } } }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { errors: [{ reason: 'channelOrVideoIdMissing' }] } });
+
+    const video = await adapter().publishSegment(segment(fake, 'resumed thread'));
+    // A root recorded before the channel was kept: only the video id.
+    const root = { post_id: video.post_id, post_url: video.post_url, ref: { video_id: video.post_id } };
+    const comment = await adapter().publishSegment(segment(fake, 'first comment', { index: 1, total: 2, media: [], root, parent: root }));
+    expect(comment.ref).toMatchObject({ video_id: video.post_id });
   });
 });
 

@@ -36,6 +36,7 @@ export interface YoutubeAdapterOptions {
 
 interface VideoResource {
   id?: string;
+  snippet?: { channelId?: string };
 }
 
 const JSON_UTF8 = 'application/json; charset=UTF-8';
@@ -50,6 +51,8 @@ const LOOKUP_PAGE = '50';
  * sorted by YouTube, replies are not).
  */
 export class YoutubeAdapter implements PlatformAdapter {
+  /** Channels of videos uploaded by this process, from the upload's answer. */
+  private readonly videoChannels = new Map<string, string>();
   readonly platform = 'youtube' as const;
   readonly rules = YOUTUBE_RULES;
   private readonly attempts = new SegmentAttempts();
@@ -127,7 +130,7 @@ export class YoutubeAdapter implements PlatformAdapter {
     try {
       const id = await this.attempts.send(key, () => this.transfer(channel, uploadUrl, video, resuming, request.signal));
       this.attempts.forget(key, 'upload_url', 'upload_length');
-      return videoRef(id);
+      return videoRef(id, this.videoChannels.get(id));
     } catch (err) {
       if (err instanceof PlatformError && err.details.platformCode === SESSION_EXPIRED) this.attempts.forget(key, 'upload_url', 'upload_length');
       throw err;
@@ -216,8 +219,25 @@ export class YoutubeAdapter implements PlatformAdapter {
   }
 
   private videoId(response: JsonResponse): string {
-    const id = (response.body as VideoResource | undefined)?.id;
+    const video = response.body as VideoResource | undefined;
+    const id = video?.id;
     if (typeof id !== 'string' || id === '') throw new PlatformError('unknown_outcome', `${YOUTUBE_NAME} finished the upload but its answer had no video id`);
+    if (video?.snippet?.channelId) this.videoChannels.set(id, video.snippet.channelId);
+    return id;
+  }
+
+  /**
+   * The channel a video belongs to: recorded from the upload's answer (`snippet.channelId`),
+   * else the account's own channel (`channels.list?mine=true`), as for a thread resumed
+   * from a segment recorded before the channel was kept.
+   */
+  private async channelIdFor(channel: YoutubeChannel, request: SegmentRequest): Promise<string> {
+    const recorded = request.root?.ref?.channel_id;
+    if (recorded) return recorded;
+    // https://developers.google.com/youtube/v3/docs/channels/list
+    const mine = await this.call(dataUrl(channel, 'channels', { part: 'id', mine: 'true' }), { headers: { authorization: `Bearer ${channel.token}` }, signal: request.signal });
+    const id = (mine.body as { items?: Array<{ id?: string }> } | undefined)?.items?.[0]?.id;
+    if (!id) throw new PlatformError('rejected', `${YOUTUBE_NAME} names no channel for this account, so the video cannot be commented on`);
     return id;
   }
 
@@ -225,9 +245,10 @@ export class YoutubeAdapter implements PlatformAdapter {
     const videoId = videoIdOf(request);
     const headers = { authorization: `Bearer ${channel.token}`, 'content-type': JSON_UTF8 };
     if (request.index === 1) {
+      const channelId = await this.channelIdFor(channel, request);
       // https://developers.google.com/youtube/v3/docs/commentThreads/insert
       const response = await this.attempts.send(request.idempotencyKey, () =>
-        this.call(dataUrl(channel, 'commentThreads', { part: 'snippet' }), { method: 'POST', headers, body: JSON.stringify(commentThreadBody(videoId, request.text)), signal: request.signal }),
+        this.call(dataUrl(channel, 'commentThreads', { part: 'snippet' }), { method: 'POST', headers, body: JSON.stringify(commentThreadBody(channelId, videoId, request.text)), signal: request.signal }),
       );
       const thread = response.body as { id?: string; snippet?: { topLevelComment?: { id?: string } } } | undefined;
       const commentId = thread?.snippet?.topLevelComment?.id ?? thread?.id;
@@ -254,10 +275,10 @@ export class YoutubeAdapter implements PlatformAdapter {
     // https://developers.google.com/youtube/v3/docs/playlistItems/list
     const page = await this.call(dataUrl(channel, 'playlistItems', { part: 'snippet', playlistId: uploads, maxResults: LOOKUP_PAGE }), { headers: auth, signal: request.signal });
     const title = settingsOf(request.settings).title;
-    const items = (page.body as { items?: Array<{ snippet?: { title?: string; description?: string; resourceId?: { videoId?: string } } }> } | undefined)?.items ?? [];
+    const items = (page.body as { items?: Array<{ snippet?: { channelId?: string; title?: string; description?: string; resourceId?: { videoId?: string } } }> } | undefined)?.items ?? [];
     const found = items.find((item) => item.snippet?.title === title && item.snippet?.description === request.text);
     const id = found?.snippet?.resourceId?.videoId;
-    return id ? videoRef(id) : null;
+    return id ? videoRef(id, found?.snippet?.channelId) : null;
   }
 
   private async findComment(channel: YoutubeChannel, request: SegmentRequest): Promise<SegmentRef | null> {

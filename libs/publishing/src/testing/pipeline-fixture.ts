@@ -49,6 +49,7 @@ export async function openTestRuntime(options: { dataDir?: string; env?: Record<
     LOG_LEVEL: 'silent',
     POSTLOOM_API_KEY: `pl_test_${randomBytes(12).toString('hex')}`,
     MEDIA_ALLOW_PRIVATE_NETWORKS: 'true',
+    PLATFORM_ALLOW_PRIVATE_NETWORKS: 'true',
     ...options.env,
   });
   const runtime = await openRuntime(config, { messaging: options.messaging ?? true, projector: options.projector ?? true });

@@ -104,7 +104,19 @@ export class FakeFacebook extends FakeGraphServer {
     if (edge === 'comments' && method === 'POST') return this.createComment(id, params);
     if (edge === 'comments' && method === 'GET') return this.listComments(id, params);
     if (edge === undefined && method === 'GET' && this.reels.has(id)) return this.reelStatus(id);
+    if (edge === undefined && method === 'GET') {
+      // The Page post node: `permalink_url` is "the permanent static URL to the post on www.facebook.com"
+      // (https://developers.facebook.com/docs/graph-api/reference/page-post/), not the Graph id on the host.
+      const post = this.posts.find((p) => p.id === id);
+      if (post) return { id: post.id, ...(String(params.fields ?? '').split(',').includes('permalink_url') ? { permalink_url: this.permalinkOf(post) } : {}) };
+    }
     throw unknownObject(id);
+  }
+
+  /** What facebook.com shows for a post: the Page's own path and a `pfbid` id, unrelated to the Graph id. */
+  permalinkOf(post: FakeFacebookPost): string {
+    const pfbid = Buffer.from(`${post.id}:${this.pageId}`).toString('base64url');
+    return `https://www.facebook.com/postloom.page/posts/pfbid0${pfbid}`;
   }
 
   private checkMessage(message: string | undefined): void {
@@ -246,7 +258,7 @@ export class FakeFacebook extends FakeGraphServer {
     const since = params.since ? Number(params.since) * 1000 : -Infinity;
     const newest = posts.filter((p) => Date.parse(p.created_time.replace('+0000', 'Z')) >= since).reverse();
     return this.page(
-      newest.map((p) => ({ id: p.id, [textField]: p.message, created_time: p.created_time })),
+      newest.map((p) => ({ id: p.id, [textField]: p.message, created_time: p.created_time, ...((params.fields ?? '').split(',').includes('permalink_url') ? { permalink_url: this.permalinkOf(p) } : {}) })),
       params,
     );
   }

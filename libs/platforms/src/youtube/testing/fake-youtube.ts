@@ -67,7 +67,7 @@ interface UploadSession {
   videoId?: string;
 }
 
-const CHANNEL_ID = 'UCfakePostloomChannel00';
+export const CHANNEL_ID = 'UCfakePostloomChannel00';
 const UPLOADS_PLAYLIST = 'UUfakePostloomChannel00';
 const PRIVACY = ['public', 'private', 'unlisted'];
 
@@ -274,7 +274,7 @@ export class FakeYoutube extends LocalPlatformServer {
   private playlistItems(url: URL) {
     if (url.searchParams.get('playlistId') !== UPLOADS_PLAYLIST) throw new Refusal(404, 'playlistNotFound', 'The playlist identified with the request\'s playlistId parameter cannot be found.');
     const max = Number(url.searchParams.get('maxResults') ?? 5);
-    const items = [...this.videos].reverse().slice(0, max).map((v) => ({ kind: 'youtube#playlistItem', snippet: { title: v.title, description: v.description, resourceId: { kind: 'youtube#video', videoId: v.id } } }));
+    const items = [...this.videos].reverse().slice(0, max).map((v) => ({ kind: 'youtube#playlistItem', snippet: { channelId: CHANNEL_ID, title: v.title, description: v.description, resourceId: { kind: 'youtube#video', videoId: v.id } } }));
     return { kind: 'youtube#playlistItemListResponse', items };
   }
 
@@ -287,7 +287,11 @@ export class FakeYoutube extends LocalPlatformServer {
 
   private insertThread(url: URL, body: Buffer) {
     if (!(url.searchParams.get('part') ?? '').includes('snippet')) throw new Refusal(400, 'missingRequiredParameter', 'No part selected.', 'youtube.parameter');
-    const input = JSON.parse(body.toString('utf8') || '{}') as { snippet?: { videoId?: string; topLevelComment?: { snippet?: { textOriginal?: string } } } };
+    const input = JSON.parse(body.toString('utf8') || '{}') as { snippet?: { channelId?: string; videoId?: string; topLevelComment?: { snippet?: { textOriginal?: string } } } };
+    // "you must specify a value for ... snippet.channelId, snippet.videoId" (commentThreads/insert, error table: 400 channelOrVideoIdMissing).
+    if (!input.snippet?.channelId || !input.snippet.videoId) {
+      throw new Refusal(400, 'channelOrVideoIdMissing', 'The comment thread must specify a channel ID or a video ID.', 'youtube.commentThread');
+    }
     const video = this.videos.find((v) => v.id === input.snippet?.videoId);
     if (!video) throw new Refusal(404, 'videoNotFound', 'The video identified by the videoId parameter could not be found.');
     if (video.madeForKids) throw new Refusal(403, 'commentsDisabled', 'The video identified by the videoId parameter has disabled comments.');

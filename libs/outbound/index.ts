@@ -1,0 +1,2 @@
+export { isPrivateAddress } from './src/address';
+export * from './src/policy';

@@ -1,0 +1,1 @@
+export { loopbackSpellings } from './src/testing/loopback-spellings';
