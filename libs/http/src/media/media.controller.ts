@@ -1,9 +1,8 @@
-import { Readable } from 'node:stream';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import busboy from 'busboy';
 import type { Request, Response } from 'express';
 import { type MediaLibrary, MediaRefused, type MediaRecord, type MediaUrlSigner, type MediaView, mediaView, type StagedMedia } from '../../../media-library';
-import { fetchMedia, PlatformError } from '../../../platforms';
+import { PlatformError, streamMedia } from '../../../platforms';
 import type { PostReadModel } from '../../../read-models';
 import type { RuntimeConfig } from '../../../runtime';
 import { Caller, CLOCK, type Clock, CONFIG, MEDIA_LIBRARY, MEDIA_URLS, POST_READ_MODEL, type RequestContext } from '../../../wiring';
@@ -21,6 +20,9 @@ function notFound(id: string): ApiError {
 function refusal(error: MediaRefused): ApiError {
   return new ApiError(error.status, error.status === 413 ? 'payload_too_large' : 'validation_error', error.message, [{ field: error.field, message: error.message }]);
 }
+
+/** A large video from a slow host may take a while; the download is cut off after this. */
+const URL_IMPORT_TIMEOUT_MS = 15 * 60 * 1000;
 
 /** Posts in these states will still read their media; the media must stay. */
 const IN_USE_STATUSES = ['scheduled', 'publishing'] as const;
@@ -102,21 +104,21 @@ export class MediaController {
     const input = plainToInstance(ImportMediaBody, body);
     const errors = await validate(input, { whitelist: true, forbidNonWhitelisted: true });
     if (errors.length > 0) throw new RequestInvalid(validationDetails(errors));
-    const { maxImageBytes, maxVideoBytes } = this.library.limits;
-    let loaded;
+    // Streamed from the web into storage under the media address policy: the cap and the
+    // sniffing are the library's, as for an upload.
+    let staged: StagedMedia | undefined;
     try {
-      loaded = await fetchMedia(input.url, { maxBytes: Math.max(maxImageBytes, maxVideoBytes), allowPrivateNetworks: this.config.mediaAllowPrivateNetworks });
+      await streamMedia(input.url, { maxBytes: Math.max(this.library.limits.maxImageBytes, this.library.limits.maxVideoBytes), allowPrivateNetworks: this.config.mediaAllowPrivateNetworks, timeoutMs: URL_IMPORT_TIMEOUT_MS }, async (body) => {
+        staged = await this.library.stage(workspaceId, body, 'url');
+      });
     } catch (error) {
+      if (error instanceof MediaRefused) throw refusal(error);
       if (!(error instanceof PlatformError)) throw error;
       const status = /larger than/.test(error.message) ? 413 : 422;
       throw new ApiError(status, status === 413 ? 'payload_too_large' : 'validation_error', error.message, [{ field: 'url', message: error.message }]);
     }
-    try {
-      return await this.library.add(workspaceId, Readable.from([loaded.bytes]), { alt_text: input.alt_text ?? null, origin: 'url' }, 'url');
-    } catch (error) {
-      if (error instanceof MediaRefused) throw refusal(error);
-      throw error;
-    }
+    if (!staged) throw new ApiError(422, 'validation_error', 'the URL answered without a file', [{ field: 'url', message: 'no body' }]);
+    return this.library.commit(staged, { alt_text: input.alt_text ?? null, origin: 'url' });
   }
 
   /**
