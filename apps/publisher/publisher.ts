@@ -47,7 +47,7 @@ export async function startPublisherApp(config: RuntimeConfig, settings: Publish
       model: runtime.readModel,
       concurrency: settings.concurrency,
       logger,
-      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks },
+      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks, stored: runtime.storedMedia },
       retryBackoff: { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs },
       // Well inside the acknowledgement window, so a long thread is never taken for abandoned.
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(settings.ackWaitMs / 3))),

@@ -6,9 +6,11 @@ import type { Logger, Runtime } from '../../runtime';
 import { type ErrorDetail, sendError } from './errors';
 import { type PlatformRequest, requestLogFields } from './request-state';
 
-/** Paths answered without an API key. */
-// The OAuth callback has no API key: its single-use state is the credential.
-const PUBLIC_PATH = /^\/(?:health|metrics|docs|v1\/oauth\/callback)(?:\/|$)/;
+/**
+ * Paths answered without an API key: the OAuth callback (its single-use state is the
+ * credential) and signed media links (they carry their own authority).
+ */
+const PUBLIC_PATH = /^\/(?:health|metrics|docs|v1\/oauth\/callback|v1\/public\/media)(?:\/|$)/;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const BEARER = /^Bearer[ \t]+([^\s]{1,512})[ \t]*$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -422,6 +424,12 @@ export function isPublicPath(path: string): boolean {
  */
 export const UPLOAD_PATH_PREFIXES: readonly string[] = ['/v1/media/uploads'];
 
+/** A file streamed to the media library (tus, or a multipart `POST /v1/media` of up to a video's cap). */
+function isUpload(req: Request): boolean {
+  if (UPLOAD_PATH_PREFIXES.some((prefix) => req.path.startsWith(prefix))) return true;
+  return req.method === 'POST' && /^\/v1\/media\/?$/.test(req.path) && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+}
+
 /**
  * Closes the connection of a client that has not sent its whole body within the deadline
  * (a slow or stalled client must not hold a socket and a request for minutes). Node's own
@@ -431,7 +439,7 @@ export function bodyDeadline(timeouts: { requestMs: number; uploadIdleMs: number
   return (req, _res, next) => {
     const expectsBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     if (!expectsBody || req.complete) return next();
-    if (UPLOAD_PATH_PREFIXES.some((prefix) => req.path.startsWith(prefix))) {
+    if (isUpload(req)) {
       req.socket.setTimeout(timeouts.uploadIdleMs, () => req.socket.destroy());
       return next();
     }

@@ -8,6 +8,8 @@ import {
   EVENT_STORE,
   IDEMPOTENCY_KEYS,
   JOB_QUEUE,
+  MEDIA_LIBRARY,
+  MEDIA_URLS,
   POST_READ_MODEL,
   RATE_LIMITER,
   WEBHOOKS,
@@ -43,6 +45,8 @@ export class RuntimeModule {
       { provide: RATE_LIMITER, useValue: runtime.rateLimiter },
       { provide: CLOCK, useValue: runtime.clock },
       { provide: CONFIG, useValue: runtime.config },
+      { provide: MEDIA_LIBRARY, useValue: runtime.media },
+      { provide: MEDIA_URLS, useValue: runtime.mediaUrls },
     ];
     return { module: RuntimeModule, global: true, providers, exports: providers.map((p) => (p as { provide: symbol }).provide) };
   }

@@ -21,4 +21,8 @@ export const CONFIG = Symbol('Config');
 /** What the platforms' adapters would refuse of a post, before any request (`PlatformChecks`). */
 export const PLATFORM_CHECKS = Symbol('PlatformChecks');
 
+/** The media library (`MediaLibrary`) and the signer of key-less media links (`MediaUrlSigner`). */
+export const MEDIA_LIBRARY = Symbol('MediaLibrary');
+export const MEDIA_URLS = Symbol('MediaUrls');
+
 export type Clock = () => Date;

@@ -1,5 +1,6 @@
 import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PLATFORMS, POST_STATUSES } from '../../../domain';
 import { WEBHOOK_EVENTS } from '../../../registry';
+import { mediaPaths, mediaSchemas, mediaTag } from './media-openapi';
 
 /**
  * The OpenAPI 3.1 description of CONTRACT.md, written by hand so that it says what the
@@ -105,6 +106,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       { name: 'Posts', description: 'Create, schedule, publish, retry and inspect posts and threads' },
       { name: 'Accounts', description: 'Connected platform accounts (credentials written, never read back)' },
       { name: 'Webhooks', description: 'Signed notifications of post events' },
+      mediaTag,
       { name: 'Operations', description: 'Health, metrics and documentation' },
     ],
     paths: {
@@ -413,6 +415,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           },
         },
       },
+      ...mediaPaths,
       '/health': {
         get: {
           tags: ['Operations'],
@@ -470,6 +473,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       },
       schemas: {
         Platform: platform,
+        ...mediaSchemas,
         Error: {
           type: 'object',
           required: ['error', 'request_id'],
@@ -505,8 +509,16 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             request_id: 'req_0f1e2d3c4b5a69788796a5b4c3d2e1f0',
           },
         },
-        Image: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, alt_text: nullable({ type: 'string' }) } },
-        Video: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, thumbnail_url: nullable({ type: 'string', format: 'uri' }) } },
+        Image: {
+          type: 'object',
+          description: 'By `url`, or by `media_id` (an item of the media library; `file` then shows its facts as the post named it)',
+          properties: { url: { type: 'string', format: 'uri' }, media_id: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, file: { type: 'object', readOnly: true }, alt_text: nullable({ type: 'string' }) },
+        },
+        Video: {
+          type: 'object',
+          description: 'By `url`, or by `media_id` (an item of the media library)',
+          properties: { url: { type: 'string', format: 'uri' }, media_id: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, file: { type: 'object', readOnly: true }, thumbnail_url: nullable({ type: 'string', format: 'uri' }) },
+        },
         Media: {
           type: 'object',
           description: `At most ${MAX_IMAGES} images, or one video; never both.`,
@@ -518,6 +530,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           properties: {
             content: { type: 'string', minLength: 1, maxLength: MAX_SEGMENT_LENGTH },
             media_urls: { type: 'array', maxItems: MAX_IMAGES, items: { type: 'string', format: 'uri' } },
+            media_ids: { type: 'array', maxItems: MAX_IMAGES, items: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, description: 'Items of the media library' },
           },
         },
         CreatePost: {
