@@ -15,7 +15,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
-  transform: { '^.+\\.ts$': swc },
+  // @tus/* and srvx ship ES modules only: Jest (before Node 24.9) needs them compiled to CommonJS.
+  transform: { '^.+\\.ts$': swc, '/node_modules/(?:@tus/[^/]+|srvx)/.+\\.m?js$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(?:@tus/[^/]+|srvx)/)'],
   maxWorkers: 2,
   testTimeout: 30000,
   setupFiles: ['reflect-metadata', '<rootDir>/test/support/local-platform-servers.ts'],

@@ -47,7 +47,7 @@ function findEntry(relative: string): string {
   throw new Error(`dist/${relative} not found: run \`npm run build\` first`);
 }
 
-async function startServer(dataDir: string, apiKey: string, entry = 'apps/embedded/main.js'): Promise<{ child: ChildProcess; url: string }> {
+export async function startServer(dataDir: string, apiKey: string, entry = 'apps/embedded/main.js'): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [findEntry(entry)], {
     env: {
@@ -83,7 +83,7 @@ async function startServer(dataDir: string, apiKey: string, entry = 'apps/embedd
   return { child, url };
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
+export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   child.kill('SIGTERM');

@@ -3,7 +3,7 @@ import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /**
- * `npm run bench`: runs every bench module present (api, replay, pipeline), prints their
+ * `npm run bench`: runs every bench module present (api, replay, pipeline, media), prints their
  * figures and writes each to `bench/results/latest/<name>.json` with the machine and the
  * date (`--record`: to the tracked `bench/results/<name>.json`). `BENCH_ONLY=api,replay` runs a subset.
  */
@@ -18,6 +18,7 @@ const MODULES: BenchModule[] = [
   { name: 'api', file: 'api', exportName: 'benchApi' },
   { name: 'replay', file: 'replay', exportName: 'benchReplay' },
   { name: 'pipeline', file: 'pipeline', exportName: 'benchPipeline' },
+  { name: 'media', file: 'media', exportName: 'benchMedia' },
 ];
 
 /** The repository root: the nearest directory above this file holding package.json. */

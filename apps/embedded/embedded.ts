@@ -45,6 +45,8 @@ export async function startEmbedded(config: RuntimeConfig, options: EmbeddedOpti
     await app.listen(config.port, config.host);
     const { port } = app.getHttpServer().address() as AddressInfo;
     const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    // Signed media links point here unless POSTLOOM_PUBLIC_URL says where platforms reach us.
+    if (!config.publicUrl) runtime.mediaUrls.useBaseUrl(`http://${host}:${port}`);
     let closing: Promise<void> | null = null;
     return {
       runtime,
@@ -73,6 +75,7 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
       store: runtime.eventStore,
       commands,
       accounts: runtime.accounts,
+      credentials: runtime.credentials,
       adapters: createPlatformAdapters(adapterOptionsFor({ allowPrivateNetworks: config.mediaAllowPrivateNetworks }), publisher.platforms),
       platforms: publisher.platforms,
       // With PLATFORMS narrowed and no NATS, nothing would ever take the other platforms' jobs.
@@ -80,12 +83,14 @@ async function startBackgroundWork(runtime: Runtime, publisher: PublisherSetting
       model: runtime.readModel,
       concurrency: publisher.concurrency,
       logger,
-      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks },
+      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks, stored: runtime.storedMedia },
       retryBackoff: { initialMs: publisher.retryInitialMs, maxMs: publisher.retryMaxMs },
       onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(publisher.ackWaitMs / 3))),
     });
     runtime.onClose(() => publishing.stop());
+    // Long-lived tokens are renewed in the background; due times live in the registry.
+    runtime.onClose(runtime.credentials.startRenewals());
   }
 
   const scheduler = startScheduler({

@@ -41,18 +41,21 @@ export async function startPublisherApp(config: RuntimeConfig, settings: Publish
       store: runtime.eventStore,
       commands: new PostCommands(runtime.eventStore, runtime.clock),
       accounts: runtime.accounts,
+      credentials: runtime.credentials,
       adapters: createPlatformAdapters(adapterOptionsFor({ allowPrivateNetworks: config.mediaAllowPrivateNetworks }), settings.platforms),
       platforms: settings.platforms,
       model: runtime.readModel,
       concurrency: settings.concurrency,
       logger,
-      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks },
+      media: { allowPrivateNetworks: config.mediaAllowPrivateNetworks, stored: runtime.storedMedia },
       retryBackoff: { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs },
       // Well inside the acknowledgement window, so a long thread is never taken for abandoned.
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(settings.ackWaitMs / 3))),
       onOutcome: (platform, outcome) => runtime.metrics.publishJobs.labels(platform, outcome).inc(),
     });
     runtime.onClose(() => publishing.stop());
+    // Long-lived tokens are renewed in the background; due times live in the registry.
+    runtime.onClose(runtime.credentials.startRenewals());
     const health = await serveHealth({ port: config.port, host: config.host, health: () => runtime.health(), metrics: runtime.metrics.registry, logger });
     runtime.onClose(() => health.close());
     return { runtime, close: () => runtime.close() };

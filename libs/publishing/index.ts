@@ -13,3 +13,4 @@ export { createPlatformAdapters, adapterOptionsFor, PUBLISHABLE_PLATFORMS } from
 export { platformChecks, threadRefusals, segmentAttachments, type PlatformChecks } from './src/platform-checks';
 export type { PlatformAdapterOptions } from './src/adapters';
 export { loadPublisherSettings, type PublisherSettings } from './src/settings';
+export { withUsableCredentials, type UsableCredentials } from './src/usable-credentials';

@@ -1,5 +1,6 @@
 export * from './src/errors';
 export * from './src/storage';
+export * from './src/token-storage';
 export { SqliteRegistryStorage, openSqliteRegistry } from './src/sqlite-registry-storage';
 export { MongoRegistryStorage, connectMongoRegistry } from './src/mongo-registry-storage';
 export * from './src/cipher';
@@ -8,3 +9,4 @@ export * from './src/accounts';
 export * from './src/webhooks';
 export * from './src/idempotency-keys';
 export * from './src/rate-limiter';
+export { newId } from './src/ids';

@@ -6,7 +6,7 @@
 module.exports = async function announceLeftOut() {
   const servers = [
     ['EVENTSTORE_URL', 'EventStoreDB event store contract suite', 'esdb://localhost:2113?tls=false'],
-    ['MONGO_URL', 'MongoDB read model and registry contract suites', 'mongodb://localhost:27017'],
+    ['MONGO_URL', 'MongoDB read model, registry and GridFS media storage contract suites', 'mongodb://localhost:27017'],
   ];
   const missing = servers.filter(([name]) => !process.env[name]);
   if (missing.length === 0) return;

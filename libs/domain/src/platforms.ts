@@ -60,6 +60,19 @@ export interface MediaRules {
   /** Only a video will do (YouTube, TikTok for video posts). */
   requiresVideo: boolean;
   maxImageBytes?: number;
+  /**
+   * The platform fetches media from a URL itself (Meta, TikTok pull): an image over
+   * `maxImageBytes` cannot be shrunk on the way and is refused; platforms we upload to get
+   * it re-encoded to fit.
+   */
+  fetchesMedia?: boolean;
+  /**
+   * Longest video the platform takes, in seconds, for the account kinds Postloom posts as:
+   * X 140 (media upload best practices), Bluesky 180 (app.bsky.video limits), Threads 300
+   * and Instagram reels 900 (Graph API media reference), LinkedIn 1,800 (Videos API),
+   * TikTok 600 (creator_info `max_video_post_duration_sec`, the common ceiling).
+   */
+  maxVideoSeconds?: number;
   /** Longest alt text the platform takes; undefined when it takes none. */
   maxAltText?: number;
 }
@@ -102,7 +115,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     text: { max: 280, unit: 'weighted' },
     threadStrategy: 'reply_chain',
     idempotentWrites: false,
-    media: { maxImages: 4, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: false, requiresVideo: false, maxImageBytes: 5_000_000, maxAltText: 1000 },
+    media: { maxImages: 4, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: false, requiresVideo: false, maxImageBytes: 5_000_000, maxVideoSeconds: 140, maxAltText: 1000 },
     settings: {
       who_can_reply: { type: 'enum', values: ['everyone', 'following', 'mentionedUsers', 'subscribers', 'verified'] },
     },
@@ -114,7 +127,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     text: { max: 300, unit: 'graphemes', maxBytes: 3000 },
     threadStrategy: 'reply_chain',
     idempotentWrites: true,
-    media: { maxImages: 4, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: false, requiresVideo: false, maxImageBytes: 2_000_000, maxAltText: 2000 },
+    media: { maxImages: 4, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: false, requiresVideo: false, maxImageBytes: 2_000_000, maxVideoSeconds: 180, maxAltText: 2000 },
     settings: {},
   },
   mastodon: {
@@ -136,7 +149,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     text: chars(500),
     threadStrategy: 'reply_chain',
     idempotentWrites: false,
-    media: { maxImages: 20, maxVideos: 1, mixImagesAndVideo: true, requiresMedia: false, requiresVideo: false, maxImageBytes: 8_000_000, maxAltText: 1000 },
+    media: { maxImages: 20, maxVideos: 1, mixImagesAndVideo: true, requiresMedia: false, requiresVideo: false, maxImageBytes: 8_000_000, fetchesMedia: true, maxVideoSeconds: 300, maxAltText: 1000 },
     settings: {
       reply_control: { type: 'enum', values: ['everyone', 'accounts_you_follow', 'mentioned_only'] },
     },
@@ -147,7 +160,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     text: chars(3000),
     threadStrategy: 'comment',
     idempotentWrites: false,
-    media: { maxImages: 20, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: false, requiresVideo: false, maxAltText: 4086 },
+    media: { maxImages: 20, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: false, requiresVideo: false, maxVideoSeconds: 1800, maxAltText: 4086 },
     settings: {
       visibility: { type: 'enum', values: ['PUBLIC', 'CONNECTIONS', 'LOGGED_IN'] },
     },
@@ -158,7 +171,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     text: chars(2200),
     threadStrategy: 'comment',
     idempotentWrites: false,
-    media: { maxImages: 10, maxVideos: 1, mixImagesAndVideo: true, requiresMedia: true, requiresVideo: false, maxImageBytes: 8_000_000, maxAltText: 1000 },
+    media: { maxImages: 10, maxVideos: 1, mixImagesAndVideo: true, requiresMedia: true, requiresVideo: false, maxImageBytes: 8_000_000, fetchesMedia: true, maxVideoSeconds: 900, maxAltText: 1000 },
     settings: {
       post_type: { type: 'enum', values: ['post', 'story', 'reel'] },
       collaborators: { type: 'string[]', maxItems: 3, maxLength: 30 },
@@ -181,7 +194,7 @@ export const PLATFORM_RULES: Readonly<Record<Platform, PlatformRules>> = {
     text: chars(2200),
     threadStrategy: 'numbered_posts',
     idempotentWrites: false,
-    media: { maxImages: 35, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: true, requiresVideo: false },
+    media: { maxImages: 35, maxVideos: 1, mixImagesAndVideo: false, requiresMedia: true, requiresVideo: false, maxVideoSeconds: 600 },
     settings: {
       // TikTok's Content Sharing Guidelines for Direct Post: the privacy level is chosen by the
       // person from the options creator_info returns, with no default value

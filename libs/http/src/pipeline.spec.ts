@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import express from 'express';
 import { IdempotencyKeys, openSqliteRegistry, type RegistryStorage } from '../../registry';
 import { createLogger } from '../../runtime';
-import { idempotency, jsonBody, requestFingerprint, requestId, sanitizeBody } from './pipeline';
+import { idempotency, jsonBody, requestFingerprint, requestId, sanitizeBody, scanJsonShape } from './pipeline';
 import type { PlatformRequest } from './request-state';
 
 describe('idempotency middleware', () => {
@@ -91,5 +91,22 @@ describe('sanitizeBody', () => {
     const nested = JSON.parse('{"media": {"images": [{"__proto__": {"x": 1}, "url": "u"}]}}');
     expect(sanitizeBody(nested, 32)).toEqual({ field: 'media.images[0].__proto__', message: expect.any(String) });
     expect(sanitizeBody({ credentials: { constructor: 'x' } }, 32)).toEqual({ field: 'credentials.constructor', message: expect.any(String) });
+  });
+});
+
+describe('scanJsonShape (raw bytes, before JSON.parse)', () => {
+  const scan = (value: unknown) => scanJsonShape(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)), 32);
+
+  it('names the bounded array and the path, before anything is parsed', () => {
+    expect(scan({ content: 'x', segments: new Array(25).fill({}) })).toEqual({ field: 'segments', message: 'must have at most 24 items' });
+    expect(scan({ segments: [{ content: 'a', media_urls: ['1', '2', '3', '4', '5'] }] })).toEqual({ field: 'segments[0].media_urls', message: 'must have at most 4 items' });
+    expect(scan({ platform_settings: { mastodon: { list: new Array(101).fill(1) } } })?.field).toBe('platform_settings.mastodon.list');
+  });
+
+  it('refuses deep nesting and too many values, and lets ordinary bodies through', () => {
+    expect(scan(`{"a":${'['.repeat(40)}${']'.repeat(40)}}`)?.message).toMatch(/nested deeper than 32/);
+    expect(scan({ settings: Object.fromEntries(Array.from({ length: 20_001 }, (_, i) => [`k${i}`, i])) })).toEqual({ field: 'body', message: 'must hold at most 20000 values' });
+    expect(scan({ content: 'brackets in text: [[[{{{ "quoted \\" [ ] , , ,', platforms: ['x', 'bluesky'], segments: new Array(24).fill({ content: 'a,b,c' }) })).toBeNull();
+    expect(scan('{"unterminated": [1, 2')).toBeNull(); // malformed JSON is JSON.parse's to report
   });
 });

@@ -6,8 +6,11 @@ import type { Logger, Runtime } from '../../runtime';
 import { type ErrorDetail, sendError } from './errors';
 import { type PlatformRequest, requestLogFields } from './request-state';
 
-/** Paths answered without an API key. */
-const PUBLIC_PATH = /^\/(?:health|metrics|docs)(?:\/|$)/;
+/**
+ * Paths answered without an API key: the OAuth callback (its single-use state is the
+ * credential) and signed media links (they carry their own authority).
+ */
+const PUBLIC_PATH = /^\/(?:health|metrics|docs|v1\/oauth\/callback|v1\/public\/media)(?:\/|$)/;
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const BEARER = /^Bearer[ \t]+([^\s]{1,512})[ \t]*$/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -171,7 +174,103 @@ export function authenticate(runtime: Runtime): RequestHandler {
 
 /** JSON bodies up to 1 MiB; anything else is left unparsed (and fails validation as missing fields). */
 export function jsonBody(): RequestHandler {
-  return express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: ['application/json', 'application/*+json'] });
+  return express.json({
+    limit: BODY_LIMIT_BYTES,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+    // The raw bytes are scanned before JSON.parse: parsing 1 MiB of nested brackets or
+    // 250,000 empty objects alone takes hundreds of milliseconds of the event loop.
+    verify: (_req, _res, buffer) => {
+      const problem = scanJsonShape(buffer, MAX_BODY_DEPTH);
+      if (problem) throw Object.assign(new Error(problem.message), { shape: problem });
+    },
+  });
+}
+
+interface ScanFrame {
+  array: boolean;
+  /** The property the container is the value of (arrays are bounded by it); '' inside arrays. */
+  name: string;
+  /** Arrays: items seen so far. */
+  items: number;
+  /** Objects: the last key read. */
+  key: string;
+}
+
+function scanPath(stack: readonly ScanFrame[]): string {
+  let path = '';
+  for (let i = 1; i < stack.length; i++) {
+    const parent = stack[i - 1];
+    path = parent.array ? `${path}[${parent.items - 1}]` : childPath(path, parent.key);
+  }
+  return path;
+}
+
+/**
+ * The shape checks of `sanitizeBody` (depth, array bounds by field name, number of values)
+ * on the raw bytes, in one pass without building anything, so an oversized body is refused
+ * in a few milliseconds. Malformed JSON is left to JSON.parse to report.
+ */
+export function scanJsonShape(buffer: Buffer, maxDepth: number): ErrorDetail | null {
+  const stack: ScanFrame[] = [];
+  let values = 0;
+  let inString = false;
+  let stringStart = 0;
+  /** After `[` or `,` inside an array, the next value starts an item. */
+  let expectItem = false;
+  for (let i = 0; i < buffer.length; i++) {
+    const byte = buffer[i];
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) {
+        inString = false;
+        const top = stack[stack.length - 1];
+        // A string followed by `:` is a key.
+        let j = i + 1;
+        while (j < buffer.length && (buffer[j] === 0x20 || buffer[j] === 0x0a || buffer[j] === 0x0d || buffer[j] === 0x09)) j++;
+        if (top && !top.array && buffer[j] === 0x3a) {
+          top.key = buffer.toString('utf8', stringStart + 1, i);
+          if (++values > MAX_BODY_VALUES) return { field: 'body', message: `must hold at most ${MAX_BODY_VALUES} values` };
+        }
+      }
+      continue;
+    }
+    if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) continue;
+    const top = stack[stack.length - 1];
+    if (expectItem && byte !== 0x5d && top?.array) {
+      expectItem = false;
+      top.items++;
+      const bound = ARRAY_BOUNDS[top.name] ?? MAX_OTHER_ARRAY;
+      if (top.items > bound) return { field: scanPath(stack) || 'body', message: `must have at most ${bound} items` };
+      if (++values > MAX_BODY_VALUES) return { field: 'body', message: `must hold at most ${MAX_BODY_VALUES} values` };
+    }
+    switch (byte) {
+      case 0x22:
+        inString = true;
+        stringStart = i;
+        break;
+      case 0x7b: // {
+      case 0x5b: {
+        // [
+        const name = top && !top.array ? top.key : '';
+        stack.push({ array: byte === 0x5b, name, items: 0, key: '' });
+        if (stack.length > maxDepth) return { field: scanPath(stack.slice(0, -1)) || 'body', message: `must not be nested deeper than ${maxDepth} levels` };
+        expectItem = byte === 0x5b;
+        break;
+      }
+      case 0x7d: // }
+      case 0x5d: // ]
+        stack.pop();
+        expectItem = false;
+        break;
+      case 0x2c: // ,
+        if (top?.array) expectItem = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return null;
 }
 
 interface BodyParserError {
@@ -186,6 +285,11 @@ export function bodyErrors(logger: Logger) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     const id = (req as PlatformRequest).requestId ?? '';
     const failure = (error ?? {}) as BodyParserError;
+    const shape = (error as { shape?: ErrorDetail } | null)?.shape;
+    if (failure.type === 'entity.verify.failed' && shape) {
+      sendError(res, 422, 'validation_error', 'the request body has the wrong shape', [shape], id);
+      return;
+    }
     switch (failure.type) {
       case 'entity.too.large':
         sendError(res, 413, 'payload_too_large', 'the request body is larger than 1 MiB', [{ field: 'body', message: 'must be at most 1 MiB' }], id);
@@ -421,6 +525,12 @@ export function isPublicPath(path: string): boolean {
  */
 export const UPLOAD_PATH_PREFIXES: readonly string[] = ['/v1/media/uploads'];
 
+/** A file streamed to the media library (tus, or a multipart `POST /v1/media` of up to a video's cap). */
+function isUpload(req: Request): boolean {
+  if (UPLOAD_PATH_PREFIXES.some((prefix) => req.path.startsWith(prefix))) return true;
+  return req.method === 'POST' && /^\/v1\/media\/?$/.test(req.path) && /^multipart\/form-data/i.test(req.headers['content-type'] ?? '');
+}
+
 /**
  * Closes the connection of a client that has not sent its whole body within the deadline
  * (a slow or stalled client must not hold a socket and a request for minutes). Node's own
@@ -430,7 +540,7 @@ export function bodyDeadline(timeouts: { requestMs: number; uploadIdleMs: number
   return (req, _res, next) => {
     const expectsBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     if (!expectsBody || req.complete) return next();
-    if (UPLOAD_PATH_PREFIXES.some((prefix) => req.path.startsWith(prefix))) {
+    if (isUpload(req)) {
       req.socket.setTimeout(timeouts.uploadIdleMs, () => req.socket.destroy());
       return next();
     }

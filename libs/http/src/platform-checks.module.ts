@@ -11,7 +11,7 @@ import { PLATFORM_CHECKS } from '../../wiring';
 @Module({})
 export class PlatformChecksModule {
   static forRuntime(runtime: Runtime): DynamicModule {
-    const media = { allowPrivateNetworks: runtime.config.mediaAllowPrivateNetworks };
+    const media = { allowPrivateNetworks: runtime.config.mediaAllowPrivateNetworks, stored: runtime.storedMedia };
     const provider = { provide: PLATFORM_CHECKS, useValue: platformChecks(createPlatformAdapters(adapterOptionsFor(media)), media) };
     return { module: PlatformChecksModule, providers: [provider], exports: [PLATFORM_CHECKS] };
   }

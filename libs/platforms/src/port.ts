@@ -32,7 +32,10 @@ export interface LoadedMedia {
 
 export interface MediaAttachment {
   kind: 'image' | 'video';
+  /** Where the platform may fetch it: the post's URL, or for a media library item a signed, expiring link. */
   url: string;
+  /** Set for an item of the media library; `load()` then reads it from the storage port. */
+  media_id?: string;
   alt_text?: string;
   thumbnail_url?: string;
   /** Downloads the bytes (size-capped, private addresses refused unless allowed); cached after the first call. */

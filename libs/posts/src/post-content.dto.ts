@@ -11,6 +11,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   MaxLength,
   ValidateIf,
   ValidateNested,
@@ -53,12 +54,41 @@ function NotWithImages(): PropertyDecorator {
     });
 }
 
+/** `med_` ids of the media library; whose workspace they are is checked when the post names them. */
+const MEDIA_ID = /^med_[A-Za-z0-9]{1,64}$/;
+const mediaId = (each = false) => applyDecorators(IsString({ each }), Matches(MEDIA_ID, { each, message: '$property must be a media id (med_...)' }));
+
+/** A piece of media is named by `url` or by `media_id`, never both. */
+function NotWithUrl(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'notWithUrl',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: '$property cannot be combined with url: name the media by one of them' },
+      validator: {
+        validate(value: unknown, args: ValidationArguments): boolean {
+          return value === undefined || (args.object as { url?: unknown }).url === undefined;
+        },
+      },
+    });
+}
+
+/** `url` is required unless `media_id` names the media. */
+const urlUnlessMediaId = () => ValidateIf((object: { media_id?: unknown; url?: unknown }) => object.media_id === undefined || object.url !== undefined);
+
 const httpUrl = (each = false) =>
   applyDecorators(IsString({ each }), MaxLength(MAX_URL_LENGTH, { each }), IsUrl(HTTP_URL, { each, message: URL_MESSAGE }));
 
 export class ImageDto {
+  @urlUnlessMediaId()
   @httpUrl()
-  url!: string;
+  url?: string;
+
+  @IsOptional()
+  @mediaId()
+  @NotWithUrl()
+  media_id?: string;
 
   @IsOptional()
   @IsString()
@@ -67,8 +97,14 @@ export class ImageDto {
 }
 
 export class VideoDto {
+  @urlUnlessMediaId()
   @httpUrl()
-  url!: string;
+  url?: string;
+
+  @IsOptional()
+  @mediaId()
+  @NotWithUrl()
+  media_id?: string;
 
   @IsOptional()
   @httpUrl()
@@ -103,6 +139,12 @@ export class SegmentDto {
   @ArrayMaxSize(MAX_IMAGES)
   @httpUrl(true)
   media_urls?: string[] | null;
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_IMAGES)
+  @mediaId(true)
+  media_ids?: string[] | null;
 }
 
 /** In an update every field may be left out, but a given one is validated, null included. */

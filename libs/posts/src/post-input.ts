@@ -34,11 +34,12 @@ export interface UpdateInput {
 
 function mediaOf(media: MediaDto | null | undefined): PostMedia | null {
   if (!media) return null;
-  const images = (media.images ?? []).map((image) => (typeof image.alt_text === 'string' ? { url: image.url, alt_text: image.alt_text } : { url: image.url }));
+  const reference = (item: { url?: string; media_id?: string }) => (item.media_id !== undefined ? { media_id: item.media_id } : { url: item.url as string });
+  const images = (media.images ?? []).map((image) => (typeof image.alt_text === 'string' ? { ...reference(image), alt_text: image.alt_text } : reference(image)));
   const video = media.video
     ? typeof media.video.thumbnail_url === 'string'
-      ? { url: media.video.url, thumbnail_url: media.video.thumbnail_url }
-      : { url: media.video.url }
+      ? { ...reference(media.video), thumbnail_url: media.video.thumbnail_url }
+      : reference(media.video)
     : null;
   return images.length === 0 && video === null ? null : { images, video };
 }
@@ -46,7 +47,11 @@ function mediaOf(media: MediaDto | null | undefined): PostMedia | null {
 /** `[]` and null both mean "not a thread", stored as null. */
 function segmentsOf(segments: SegmentDto[] | null | undefined): Segment[] | null {
   if (!segments || segments.length === 0) return null;
-  return segments.map((s) => (s.media_urls && s.media_urls.length > 0 ? { content: s.content, media_urls: [...s.media_urls] } : { content: s.content }));
+  return segments.map((s) => ({
+    content: s.content,
+    ...(s.media_urls && s.media_urls.length > 0 ? { media_urls: [...s.media_urls] } : {}),
+    ...(s.media_ids && s.media_ids.length > 0 ? { media_ids: [...s.media_ids] } : {}),
+  }));
 }
 
 function overridesOf(map: Record<string, unknown> | null | undefined, problems: FieldProblem[]): Partial<Record<Platform, string>> {

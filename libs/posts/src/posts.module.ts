@@ -6,6 +6,7 @@ import { DeletePostHandler } from './delete-post/delete-post.handler';
 import { DuplicatePostHandler } from './duplicate-post/duplicate-post.handler';
 import { GetPostAsOfHandler } from './get-post-as-of/get-post-as-of.handler';
 import { GetPostHandler } from './get-post/get-post.handler';
+import { LibraryMedia } from './library-media';
 import { ListPostsHandler } from './list-posts/list-posts.handler';
 import { PostCommands } from './post-commands';
 import { DeleteGroupHandler } from './post-group/delete-group.handler';
@@ -38,7 +39,7 @@ export const POST_QUERY_HANDLERS = [GetPostHandler, GetPostAsOfHandler, ListPost
 @Module({
   imports: [CqrsModule],
   controllers: [PostsController],
-  providers: [PostCommands, ReadYourWrites, ...POST_COMMAND_HANDLERS, ...POST_QUERY_HANDLERS],
+  providers: [PostCommands, ReadYourWrites, LibraryMedia, ...POST_COMMAND_HANDLERS, ...POST_QUERY_HANDLERS],
   exports: [PostCommands],
 })
 export class PostsModule {}

@@ -4,9 +4,10 @@ import { type MediaAttachment, type MediaAttachmentOptions, mediaAttachments, ty
 /** Attachments of a segment's media; nothing is downloaded until an adapter loads them. */
 export function segmentAttachments(media: SegmentMedia[], options: MediaAttachmentOptions): MediaAttachment[] {
   if (media.length === 0) return [];
-  const images = media.filter((m) => m.kind === 'image').map((m) => ({ url: m.url, alt_text: m.alt_text ?? null }));
+  const reference = (m: SegmentMedia) => (m.media_id ? { media_id: m.media_id } : { url: m.url });
+  const images = media.filter((m) => m.kind === 'image').map((m) => ({ ...reference(m), alt_text: m.alt_text ?? null }));
   const video = media.find((m) => m.kind === 'video');
-  return mediaAttachments({ images, video: video ? { url: video.url, thumbnail_url: video.thumbnail_url ?? null } : null }, options);
+  return mediaAttachments({ images, video: video ? { ...reference(video), thumbnail_url: video.thumbnail_url ?? null } : null }, options);
 }
 
 /** The field a client fixes for a problem of segment `index` (0 is `content`). */

@@ -8,6 +8,7 @@ import {
   PostConflict,
   PostState,
   RecordedPostEvent,
+  postView,
   rulesOf,
   statusOf,
 } from '../../domain';
@@ -159,14 +160,19 @@ describe('publishThread', () => {
     expect(adapter.requests[0].root).toEqual({ post_id: 'a', post_url: 'u/a' });
   });
 
-  it('retries a transient failure later, honouring Retry-After, without recording a failure', async () => {
+  it('retries a transient failure later, honouring Retry-After, recording the attempt (not a failure)', async () => {
     const post = postWith();
     const adapter = new ScriptedPlatform('mastodon', [new PlatformError('rate_limited', 'Mastodon rate limit reached', { retryAfterMs: 90_000 })]);
-    const outcome = await publishThread(input(post, adapter));
+    const now = Date.parse('2026-12-01T12:00:00.000Z');
+    const outcome = await publishThread({ ...input(post, adapter), now: () => now });
     expect(outcome).toMatchObject({ kind: 'retry', reason: 'Mastodon rate limit reached' });
-    expect((outcome as { delayMs: number }).delayMs).toBeGreaterThanOrEqual(90_000);
-    expect(post.recorded).toEqual([]);
+    const delayMs = (outcome as { delayMs: number }).delayMs;
+    expect(delayMs).toBeGreaterThanOrEqual(90_000);
+    expect(post.recorded).toEqual([
+      { type: 'RecordPlatformAttemptFailed', publish_id: 'pub_1', platform: 'mastodon', attempt: 1, error: 'Mastodon rate limit reached', code: 'rate_limited', next_attempt_at: new Date(now + delayMs).toISOString(), outcome_unknown: false },
+    ]);
     expect(statusOf(post.state)).toBe('publishing');
+    expect(postView(post.state).platform_results?.mastodon).toEqual({ pending: true, attempts: 1, last_error: 'Mastodon rate limit reached', next_attempt_at: new Date(now + delayMs).toISOString() });
   });
 
   it('records the last reason when the last attempt fails too', async () => {
@@ -195,7 +201,8 @@ describe('publishThread', () => {
     const post = postWith();
     const adapter = new ScriptedPlatform('mastodon', [new PlatformError('unknown_outcome', 'connection reset')], { idempotent: true });
     expect(await publishThread(input(post, adapter))).toMatchObject({ kind: 'retry' });
-    expect(post.recorded).toEqual([]);
+    expect(post.recorded).toEqual([expect.objectContaining({ type: 'RecordPlatformAttemptFailed', code: 'outcome_unknown', outcome_unknown: true, error: 'connection reset' })]);
+    expect(postView(post.state).platform_results?.mastodon).toMatchObject({ pending: true, attempts: 1, outcome_unknown: true });
   });
 
   it('looks on a non-idempotent platform after an unknown outcome and records what it finds', async () => {

@@ -6,6 +6,7 @@ import {
   PostNotFound,
   PostState,
   PublishedSegment,
+  RecordPlatformAttemptFailed,
   RecordPlatformFailed,
   RecordPlatformPublished,
   RecordSegmentPublished,
@@ -18,7 +19,7 @@ import { DEFAULT_RETRY_BACKOFF, RetryBackoff, retryDelay } from './backoff';
 import { threadRefusals } from './platform-checks';
 
 /** The results a publisher reports back to the command side. */
-export type PublishResult = RecordSegmentPublished | RecordPlatformPublished | RecordPlatformFailed;
+export type PublishResult = RecordSegmentPublished | RecordPlatformPublished | RecordPlatformFailed | RecordPlatformAttemptFailed;
 
 export interface PublishThreadInput {
   /** The post as the event store has it now (rebuilt right before the call). */
@@ -43,6 +44,8 @@ export interface PublishThreadInput {
   random?: () => number;
   /** Called before each request to the platform: a long thread must not look abandoned to the queue. */
   heartbeat?: () => void;
+  /** Milliseconds since the epoch, for when the next attempt is due. Default `Date.now`. */
+  now?: () => number;
   signal?: AbortSignal;
 }
 
@@ -118,11 +121,24 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
     return { kind: 'failed', code, error };
   };
   /** A failure worth another attempt, unless this was the last one. */
-  const retryOrFail = async (error: PlatformError): Promise<ThreadOutcome> => {
+  const retryOrFail = async (error: PlatformError, outcomeUnknown = false): Promise<ThreadOutcome> => {
     if (attempt >= maxAttempts) {
       return fail(FAILURE_CODES[error.kind], `${error.message} (gave up after ${attempt} attempts)`, true);
     }
-    return { kind: 'retry', delayMs: retryDelay(attempt, backoff, error.details.retryAfterMs, random), reason: error.message };
+    const delayMs = retryDelay(attempt, backoff, error.details.retryAfterMs, random);
+    // Recorded before the retry is scheduled, so the post shows the attempt, its error and
+    // when the next is due (`platform_results[p].pending`), and history lists every attempt.
+    await record({
+      type: 'RecordPlatformAttemptFailed',
+      publish_id: publishId,
+      platform,
+      attempt,
+      error: cleanPlatformText(error.message, secrets, RECORDED_ERROR_MAX),
+      code: FAILURE_CODES[error.kind],
+      next_attempt_at: new Date((input.now ?? Date.now)() + delayMs).toISOString(),
+      outcome_unknown: outcomeUnknown,
+    });
+    return { kind: 'retry', delayMs, reason: error.message };
   };
 
   try {
@@ -177,6 +193,8 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
         } catch (err) {
           const error = asPlatformError(err);
           if (error.retryable) return await retryOrFail(error);
+          // Refused credentials: the account must be reconnected before anything can be known.
+          if (error.kind === 'auth') return await fail('auth', error.message, false);
           return await fail('outcome_unknown', `${OUTCOME_UNKNOWN_MESSAGE} (${error.message})`, false);
         }
       }
@@ -196,7 +214,7 @@ export async function publishThread(input: PublishThreadInput): Promise<ThreadOu
               return await fail(error.kind, error.message, false);
             case 'unknown_outcome': {
               // Idempotent writes make a repeat harmless: the platform refuses the second copy.
-              if (idempotent) return await retryOrFail(error);
+              if (idempotent) return await retryOrFail(error, true);
               if (!adapter.findPublished) return await fail('outcome_unknown', `${OUTCOME_UNKNOWN_MESSAGE} (${error.message})`, false);
               let found: SegmentRef | null;
               try {

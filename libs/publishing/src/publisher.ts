@@ -9,12 +9,18 @@ import { Dispatcher, startDispatcher } from './dispatcher';
 import { AccountCredentials, PostCommandSide, PublishingLogger, silentLogger } from './ports';
 import { segmentAttachments } from './platform-checks';
 import { publishThread, PublishResult, ThreadOutcome } from './publish-thread';
+import { UsableCredentials, withUsableCredentials } from './usable-credentials';
 
 export interface PublishingDeps {
   queue: JobQueue;
   store: EventStore;
   commands: PostCommandSide;
   accounts: AccountCredentials;
+  /**
+   * The credentials port: refreshes tokens ahead of expiry and once after a 401. Without
+   * it, adapters get the stored credentials as they are.
+   */
+  credentials?: UsableCredentials;
   /** From `createPlatformAdapters`. */
   adapters: Partial<Record<Platform, PlatformAdapter>>;
   /** Platforms this process publishes to (dispatches and consumes); each needs an adapter. */
@@ -108,7 +114,8 @@ export async function startPublishing(deps: PublishingDeps): Promise<Publishing>
     try {
       const { state } = await deps.commands.load(job.post_id);
       const accountId = state.progress[platform]?.account_id ?? job.account_id;
-      const account = accountId ? await deps.accounts.credentialsOf(job.workspace_id, accountId) : null;
+      const stored = accountId ? await deps.accounts.credentialsOf(job.workspace_id, accountId) : null;
+      const account = stored && stored.platform === platform ? stored : null;
       const record = async (result: PublishResult): Promise<void> => {
         await deps.commands.execute(job.post_id, result, { workspace_id: job.workspace_id, actor: `publisher:${platform}`, correlation_id: job.publish_id }, { retries: 20 });
       };
@@ -116,8 +123,8 @@ export async function startPublishing(deps: PublishingDeps): Promise<Publishing>
         state,
         platform,
         publishId: job.publish_id,
-        adapter,
-        account: account && account.platform === platform ? account : null,
+        adapter: account && deps.credentials ? withUsableCredentials(adapter, deps.credentials, job.workspace_id, account.id) : adapter,
+        account,
         attempt: delivery.attempt,
         maxAttempts: delivery.maxAttempts,
         record,

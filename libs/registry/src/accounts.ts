@@ -145,6 +145,11 @@ export class Accounts {
   }
 }
 
+/** Seals `credentials` for an account, as `credentialsOf` opens them. */
+export function sealAccountCredentials(cipher: CredentialCipher, workspaceId: string, accountId: string, credentials: Record<string, string>): string {
+  return cipher.encrypt(credentials, sealContext(workspaceId, accountId));
+}
+
 function sealContext(workspaceId: string, accountId: string): string {
   return `account:${workspaceId}:${accountId}`;
 }

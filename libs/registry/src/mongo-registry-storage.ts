@@ -11,6 +11,7 @@ import type {
   WebhookRecord,
   WorkspaceRecord,
 } from './storage';
+import type { AccountHistoryRecord, AccountTokenState, OAuthStateRecord } from './token-storage';
 
 /** Idempotency records live a day; the server's TTL monitor removes them (the claim also checks expiry itself, the monitor runs only once a minute). */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -22,6 +23,16 @@ type ApiKeyDoc = WithStringId<ApiKeyRecord>;
 type AccountDoc = WithStringId<AccountRecord>;
 type WebhookDoc = WithStringId<WebhookRecord>;
 type DeliveryDoc = WithStringId<WebhookDeliveryRecord>;
+type HistoryDoc = WithStringId<AccountHistoryRecord>;
+type TokenStateDoc = AccountTokenState & { _id: string };
+
+type OAuthStateDoc = Omit<OAuthStateRecord, 'state_hash'> & { _id: string };
+
+interface LeaseDoc {
+  _id: string;
+  holder: string;
+  expires_at: string;
+}
 
 interface IdempotencyDoc {
   workspace_id: string;
@@ -61,6 +72,10 @@ export class MongoRegistryStorage implements RegistryStorage {
   private readonly webhooks: Collection<WebhookDoc>;
   private readonly deliveries: Collection<DeliveryDoc>;
   private readonly idempotency: Collection<IdempotencyDoc>;
+  private readonly tokenStates: Collection<TokenStateDoc>;
+  private readonly history: Collection<HistoryDoc>;
+  private readonly leases: Collection<LeaseDoc>;
+  private readonly oauthStates: Collection<OAuthStateDoc>;
 
   /** `client` is closed by `close()` when given (the storage owns it). */
   constructor(
@@ -77,6 +92,10 @@ export class MongoRegistryStorage implements RegistryStorage {
     this.webhooks = db.collection<WebhookDoc>('registry_webhooks', durable);
     this.deliveries = db.collection<DeliveryDoc>('registry_webhook_deliveries');
     this.idempotency = db.collection<IdempotencyDoc>('registry_idempotency_keys', durable);
+    this.tokenStates = db.collection<TokenStateDoc>('registry_account_token_states', durable);
+    this.history = db.collection<HistoryDoc>('registry_account_history', durable);
+    this.leases = db.collection<LeaseDoc>('registry_leases', durable);
+    this.oauthStates = db.collection<OAuthStateDoc>('registry_oauth_states', durable);
   }
 
   /** Creates the indexes (idempotent; run once at start). */
@@ -90,6 +109,8 @@ export class MongoRegistryStorage implements RegistryStorage {
       this.deliveries.createIndex({ workspace_id: 1, webhook_id: 1, delivered_at: -1 }),
       this.idempotency.createIndex({ workspace_id: 1, key: 1 }, { unique: true }),
       this.idempotency.createIndex({ created_at: 1 }, { expireAfterSeconds: IDEMPOTENCY_TTL_SECONDS }),
+      this.tokenStates.createIndex({ renew_at: 1 }),
+      this.history.createIndex({ workspace_id: 1, account_id: 1, at: 1 }),
     ]);
   }
 
@@ -268,9 +289,75 @@ export class MongoRegistryStorage implements RegistryStorage {
     return (await this.idempotency.deleteMany({ created_at: { $lt: new Date(createdBefore) } })).deletedCount;
   }
 
+  async insertOAuthState(record: OAuthStateRecord): Promise<void> {
+    const { state_hash, ...rest } = record;
+    await this.oauthStates.insertOne({ _id: state_hash, ...rest });
+  }
+
+  async takeOAuthState(stateHash: string): Promise<OAuthStateRecord | null> {
+    // findOneAndDelete: of two callbacks racing with one state, only one gets it.
+    const doc = await this.oauthStates.findOneAndDelete({ _id: stateHash });
+    if (!doc) return null;
+    const { _id, ...rest } = doc;
+    return { state_hash: _id, ...rest };
+  }
+
+  async putAccountTokenState(state: AccountTokenState): Promise<void> {
+    const _id = `${state.workspace_id}:${state.account_id}`;
+    await this.tokenStates.replaceOne({ _id }, state, { upsert: true });
+  }
+
+  async getAccountTokenState(workspaceId: string, accountId: string): Promise<AccountTokenState | null> {
+    const doc = await this.tokenStates.findOne({ _id: `${workspaceId}:${accountId}` });
+    return doc ? tokenStateFromDoc(doc) : null;
+  }
+
+  async listAccountTokenStatesDue(before: string, limit: number): Promise<AccountTokenState[]> {
+    const docs = await this.tokenStates
+      .find({ renew_at: { $ne: null, $lte: before }, status: { $ne: 'reconnect_required' } })
+      .sort({ renew_at: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(tokenStateFromDoc);
+  }
+
+  async replaceAccountCredentials(workspaceId: string, accountId: string, sealedCredentials: string): Promise<boolean> {
+    const result = await this.accounts.updateOne({ _id: accountId, workspace_id: workspaceId }, { $set: { sealed_credentials: sealedCredentials } });
+    return result.matchedCount > 0;
+  }
+
+  async appendAccountHistory(entry: AccountHistoryRecord): Promise<void> {
+    await this.history.insertOne(toDoc(entry));
+  }
+
+  async listAccountHistory(workspaceId: string, accountId: string, limit: number): Promise<AccountHistoryRecord[]> {
+    const docs = await this.history.find({ workspace_id: workspaceId, account_id: accountId }).sort({ at: 1, _id: 1 }).limit(limit).toArray();
+    return docs.map((d) => fromDoc<AccountHistoryRecord>(d));
+  }
+
+  async acquireLease(key: string, holder: string, expiresAt: string, now: string): Promise<boolean> {
+    try {
+      // Matches only a lease we may take; when none matches, the upsert's insert collides
+      // with the live lease's _id and the duplicate key says someone else holds it.
+      await this.leases.updateOne(
+        { _id: key, $or: [{ expires_at: { $lte: now } }, { holder }] },
+        { $set: { holder, expires_at: expiresAt } },
+        { upsert: true },
+      );
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    await this.leases.deleteOne({ _id: key, holder });
+  }
+
   /** Drops every registry collection (for tests against a shared server). */
   async dropAll(): Promise<void> {
-    for (const c of [this.workspaces, this.apiKeys, this.accounts, this.webhooks, this.deliveries, this.idempotency]) {
+    for (const c of [this.workspaces, this.apiKeys, this.accounts, this.webhooks, this.deliveries, this.idempotency, this.tokenStates, this.history, this.leases, this.oauthStates] as Collection<any>[]) {
       await c.deleteMany({});
     }
   }
@@ -278,6 +365,12 @@ export class MongoRegistryStorage implements RegistryStorage {
   async close(): Promise<void> {
     await this.client?.close();
   }
+}
+
+function tokenStateFromDoc(doc: TokenStateDoc): AccountTokenState {
+  const { _id, ...state } = doc;
+  void _id;
+  return state;
 }
 
 function idempotencyFromDoc(doc: IdempotencyDoc): IdempotencyRecord {

@@ -13,6 +13,7 @@ import type {
   WebhookRecord,
   WorkspaceRecord,
 } from './storage';
+import type { AccountHistoryRecord, AccountTokenState, OAuthStateRecord } from './token-storage';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS workspaces (
@@ -75,6 +76,48 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   PRIMARY KEY (workspace_id, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at);
+CREATE TABLE IF NOT EXISTS account_token_states (
+  workspace_id      TEXT NOT NULL,
+  account_id        TEXT NOT NULL,
+  connected_via     TEXT NOT NULL,
+  status            TEXT NOT NULL,
+  status_reason     TEXT,
+  expires_at        TEXT,
+  grant_expires_at  TEXT,
+  renew_at          TEXT,
+  platform_user_id  TEXT,
+  platform_username TEXT,
+  updated_at        TEXT NOT NULL,
+  PRIMARY KEY (workspace_id, account_id)
+);
+CREATE INDEX IF NOT EXISTS account_token_states_renew ON account_token_states (renew_at);
+CREATE TABLE IF NOT EXISTS account_history (
+  id           TEXT PRIMARY KEY,
+  workspace_id TEXT NOT NULL,
+  account_id   TEXT NOT NULL,
+  type         TEXT NOT NULL,
+  status       TEXT,
+  reason       TEXT,
+  at           TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS account_history_account ON account_history (workspace_id, account_id, at);
+CREATE TABLE IF NOT EXISTS oauth_states (
+  state_hash      TEXT PRIMARY KEY,
+  workspace_id    TEXT NOT NULL,
+  platform        TEXT NOT NULL,
+  name            TEXT,
+  base_url        TEXT,
+  redirect_url    TEXT,
+  options         TEXT NOT NULL,
+  sealed_verifier TEXT,
+  created_at      TEXT NOT NULL,
+  expires_at      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS leases (
+  key        TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
 `;
 
 interface WebhookRow {
@@ -122,6 +165,8 @@ export class SqliteRegistryStorage implements RegistryStorage {
   private readonly claim: (record: IdempotencyRecord, expiredBefore: string) => IdempotencyRecord | null;
   private readonly upsertKey: (key: ApiKeyRecord) => ApiKeyRecord;
   private readonly removeWebhook: (workspaceId: string, id: string) => boolean;
+  private readonly takeState: (stateHash: string) => OAuthStateRecord | null;
+  private readonly lease: (key: string, holder: string, expiresAt: string, now: string) => boolean;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -160,6 +205,16 @@ export class SqliteRegistryStorage implements RegistryStorage {
       return removed;
     });
     this.removeWebhook = (workspaceId, id) => removeWebhook.immediate(workspaceId, id);
+    const takeState = this.db.transaction((stateHash: string): OAuthStateRecord | null => {
+      const row = s.getOAuthState.get(stateHash) as OAuthStateRecord | undefined;
+      if (!row) return null;
+      s.deleteOAuthState.run(stateHash);
+      return row;
+    });
+    this.takeState = (stateHash) => takeState.immediate(stateHash);
+    // One statement decides: insert, or take over a lease that expired or is already ours.
+    this.lease = (key, holder, expiresAt, now) =>
+      s.acquireLease.run({ key, holder, expires_at: expiresAt, now }).changes > 0;
   }
 
   async insertWorkspace(workspace: WorkspaceRecord): Promise<void> {
@@ -268,6 +323,46 @@ export class SqliteRegistryStorage implements RegistryStorage {
     return this.statements.purgeIdempotencyKeys.run(createdBefore).changes;
   }
 
+  async insertOAuthState(record: OAuthStateRecord): Promise<void> {
+    this.statements.insertOAuthState.run(record);
+  }
+
+  async takeOAuthState(stateHash: string): Promise<OAuthStateRecord | null> {
+    return this.takeState(stateHash);
+  }
+
+  async putAccountTokenState(state: AccountTokenState): Promise<void> {
+    this.statements.putTokenState.run(state);
+  }
+
+  async getAccountTokenState(workspaceId: string, accountId: string): Promise<AccountTokenState | null> {
+    return (this.statements.getTokenState.get(workspaceId, accountId) as AccountTokenState | undefined) ?? null;
+  }
+
+  async listAccountTokenStatesDue(before: string, limit: number): Promise<AccountTokenState[]> {
+    return this.statements.listTokenStatesDue.all(before, limit) as AccountTokenState[];
+  }
+
+  async replaceAccountCredentials(workspaceId: string, accountId: string, sealedCredentials: string): Promise<boolean> {
+    return this.statements.replaceCredentials.run(sealedCredentials, workspaceId, accountId).changes > 0;
+  }
+
+  async appendAccountHistory(entry: AccountHistoryRecord): Promise<void> {
+    this.statements.appendHistory.run(entry);
+  }
+
+  async listAccountHistory(workspaceId: string, accountId: string, limit: number): Promise<AccountHistoryRecord[]> {
+    return this.statements.listHistory.all(workspaceId, accountId, limit) as AccountHistoryRecord[];
+  }
+
+  async acquireLease(key: string, holder: string, expiresAt: string, now: string): Promise<boolean> {
+    return this.lease(key, holder, expiresAt, now);
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    this.statements.releaseLease.run(key, holder);
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -331,6 +426,35 @@ function prepare(db: Connection) {
     ),
     releaseIdempotencyKey: p(`DELETE FROM idempotency_keys WHERE workspace_id = ? AND key = ? AND status = 'in_progress'`),
     purgeIdempotencyKeys: p('DELETE FROM idempotency_keys WHERE created_at < ?'),
+
+    putTokenState: p(
+      `INSERT OR REPLACE INTO account_token_states
+         (workspace_id, account_id, connected_via, status, status_reason, expires_at, grant_expires_at, renew_at, platform_user_id, platform_username, updated_at)
+       VALUES (@workspace_id, @account_id, @connected_via, @status, @status_reason, @expires_at, @grant_expires_at, @renew_at, @platform_user_id, @platform_username, @updated_at)`,
+    ),
+    getTokenState: p('SELECT * FROM account_token_states WHERE workspace_id = ? AND account_id = ?'),
+    listTokenStatesDue: p(
+      `SELECT * FROM account_token_states WHERE renew_at IS NOT NULL AND renew_at <= ? AND status <> 'reconnect_required'
+       ORDER BY renew_at LIMIT ?`,
+    ),
+    replaceCredentials: p('UPDATE accounts SET sealed_credentials = ? WHERE workspace_id = ? AND id = ?'),
+    appendHistory: p(
+      `INSERT INTO account_history (id, workspace_id, account_id, type, status, reason, at)
+       VALUES (@id, @workspace_id, @account_id, @type, @status, @reason, @at)`,
+    ),
+    listHistory: p('SELECT * FROM account_history WHERE workspace_id = ? AND account_id = ? ORDER BY at, rowid LIMIT ?'),
+    acquireLease: p(
+      `INSERT INTO leases (key, holder, expires_at) VALUES (@key, @holder, @expires_at)
+       ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.expires_at <= @now OR leases.holder = excluded.holder`,
+    ),
+    releaseLease: p('DELETE FROM leases WHERE key = ? AND holder = ?'),
+    insertOAuthState: p(
+      `INSERT INTO oauth_states (state_hash, workspace_id, platform, name, base_url, redirect_url, options, sealed_verifier, created_at, expires_at)
+       VALUES (@state_hash, @workspace_id, @platform, @name, @base_url, @redirect_url, @options, @sealed_verifier, @created_at, @expires_at)`,
+    ),
+    getOAuthState: p('SELECT * FROM oauth_states WHERE state_hash = ?'),
+    deleteOAuthState: p('DELETE FROM oauth_states WHERE state_hash = ?'),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Platform } from '../../domain';
+import type { AccountTokenStorage } from './token-storage';
 
 /**
  * The registry's storage port: workspaces, API keys, connected accounts, webhook
@@ -80,7 +81,7 @@ export interface StoredResponse {
   headers: Record<string, string>;
 }
 
-export interface RegistryStorage {
+export interface RegistryStorage extends AccountTokenStorage {
   insertWorkspace(workspace: WorkspaceRecord): Promise<void>;
   /** Inserts the workspace unless one with its id exists; returns the stored one either way. */
   ensureWorkspace(workspace: WorkspaceRecord): Promise<WorkspaceRecord>;

@@ -9,18 +9,24 @@ export type WebhookEvent =
   | 'post.failed'
   | 'post.platform_failed'
   | 'post.platform_published'
+  | 'post.platform_retrying'
   | 'post.scheduled'
   | 'post.created'
-  | 'post.deleted';
+  | 'post.deleted'
+  | 'account.reconnect_required'
+  | 'account.expiring';
 
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'post.published',
   'post.failed',
   'post.platform_failed',
   'post.platform_published',
+  'post.platform_retrying',
   'post.scheduled',
   'post.created',
   'post.deleted',
+  'account.reconnect_required',
+  'account.expiring',
 ];
 
 export function isWebhookEvent(value: unknown): value is WebhookEvent {

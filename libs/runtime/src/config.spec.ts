@@ -20,10 +20,16 @@ describe('loadConfig', () => {
       webhookAllowPrivateNetworks: false,
       platformAllowPrivateNetworks: false,
       connectTimeoutMs: 30000,
+      publicUrl: null,
+      mediaMaxImageBytes: 20_000_000,
+      mediaMaxVideoBytes: 1_073_741_824,
+      mediaQuotaBytes: 10_737_418_240,
       httpHeadersTimeoutMs: 10000,
       httpRequestTimeoutMs: 30000,
       httpKeepAliveTimeoutMs: 5000,
       uploadIdleTimeoutMs: 60000,
+      oauthEnv: {},
+      tokenRefreshLeaseMs: 30000,
     });
   });
 
@@ -43,6 +49,10 @@ describe('loadConfig', () => {
       READ_YOUR_WRITES_TIMEOUT_MS: '250',
       MEDIA_ALLOW_PRIVATE_NETWORKS: 'true',
       CONNECT_TIMEOUT_MS: '1000',
+      POSTLOOM_PUBLIC_URL: 'https://postloom.example.com',
+      MEDIA_MAX_IMAGE_BYTES: '5000000',
+      MEDIA_MAX_VIDEO_BYTES: '500000000',
+      MEDIA_QUOTA_BYTES: '2000000000',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -58,6 +68,10 @@ describe('loadConfig', () => {
       readYourWritesTimeoutMs: 250,
       mediaAllowPrivateNetworks: true,
       connectTimeoutMs: 1000,
+      publicUrl: 'https://postloom.example.com',
+      mediaMaxImageBytes: 5_000_000,
+      mediaMaxVideoBytes: 500_000_000,
+      mediaQuotaBytes: 2_000_000_000,
     });
   });
 

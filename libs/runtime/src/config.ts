@@ -36,6 +36,13 @@ export interface RuntimeConfig {
   platformAllowPrivateNetworks: boolean;
   /** How long to keep trying to reach a configured server at start before giving up. */
   connectTimeoutMs: number;
+  /** `POSTLOOM_PUBLIC_URL`: where platforms reach this API (OAuth callbacks, signed media links); null: the address it listens on. */
+  publicUrl: string | null;
+  /** `MEDIA_MAX_IMAGE_BYTES`, `MEDIA_MAX_VIDEO_BYTES`: size caps per kind of media item. */
+  mediaMaxImageBytes: number;
+  mediaMaxVideoBytes: number;
+  /** `MEDIA_QUOTA_BYTES`: bytes all media items of one workspace may take. */
+  mediaQuotaBytes: number;
   /** A client must finish sending a request's headers within this (slowloris). */
   httpHeadersTimeoutMs: number;
   /** ... and its body within this, except on resumable-upload routes. */
@@ -44,7 +51,13 @@ export interface RuntimeConfig {
   httpKeepAliveTimeoutMs: number;
   /** On resumable-upload routes: the longest pause between two chunks of a body. */
   uploadIdleTimeoutMs: number;
+  /** The OAuth apps' variables (`<P>_CLIENT_ID`, `<P>_CLIENT_SECRET`, `<P>_AUTHORIZE_URL`, `<P>_TOKEN_URL`). */
+  oauthEnv: Record<string, string>;
+  /** How long one process may hold an account's token refresh before another may take over. */
+  tokenRefreshLeaseMs: number;
 }
+
+const OAUTH_VARIABLE = /^(?:TWITTER|LINKEDIN|THREADS|INSTAGRAM|FACEBOOK|TIKTOK|YOUTUBE|SLACK|DISCORD|MASTODON)_(?:CLIENT_ID|CLIENT_SECRET|AUTHORIZE_URL|TOKEN_URL)$/;
 
 /** The environment holds a value the process cannot start with. */
 export class ConfigError extends Error {
@@ -113,10 +126,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     webhookAllowPrivateNetworks: flag('WEBHOOK_ALLOW_PRIVATE_NETWORKS'),
     platformAllowPrivateNetworks: flag('PLATFORM_ALLOW_PRIVATE_NETWORKS'),
     connectTimeoutMs: integer('CONNECT_TIMEOUT_MS', 30_000, 0, 600_000),
+    publicUrl: url('POSTLOOM_PUBLIC_URL', ['http', 'https'])?.replace(/\/+$/, '') ?? null,
+    mediaMaxImageBytes: integer('MEDIA_MAX_IMAGE_BYTES', 20_000_000, 1, 1e12),
+    mediaMaxVideoBytes: integer('MEDIA_MAX_VIDEO_BYTES', 1_073_741_824, 1, 1e13),
+    mediaQuotaBytes: integer('MEDIA_QUOTA_BYTES', 10_737_418_240, 0, 1e15),
     httpHeadersTimeoutMs: integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     httpRequestTimeoutMs: integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     httpKeepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
     uploadIdleTimeoutMs: integer('UPLOAD_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    tokenRefreshLeaseMs: integer('TOKEN_REFRESH_LEASE_MS', 30_000, 1_000, 600_000),
+    oauthEnv: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => OAUTH_VARIABLE.test(entry[0]) && typeof entry[1] === 'string' && entry[1].trim() !== '')),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

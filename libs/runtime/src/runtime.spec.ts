@@ -38,7 +38,7 @@ describe('openRuntime (embedded)', () => {
     const runtime = await openRuntime(loadConfig({ DATA_DIR: dataDir, POSTLOOM_API_KEY: 'pl_test_0123456789abcdef' }), { logger });
     try {
       expect(runtime.mode).toBe('embedded');
-      expect(runtime.adapters).toEqual({ eventStore: 'sqlite', readModel: 'sqlite', registry: 'sqlite', messaging: 'in-process' });
+      expect(runtime.adapters).toEqual({ eventStore: 'sqlite', readModel: 'sqlite', registry: 'sqlite', messaging: 'in-process', media: 'files' });
       expect(runtime.projector?.isRunning).toBe(true);
       expect(runtime.apiKeySource).toBe('env');
       const health = await runtime.health();

@@ -1,6 +1,10 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { POST_STREAM_PREFIX } from '../../domain';
 import { type EventStore, EventStoreDbEventStore, SqliteEventStore } from '../../event-store';
+import { FileMediaStore, GridFsMediaStore, MediaLibrary, type MediaStore, MediaUrlSigner, storedMedia } from '../../media-library';
+import type { StoredMedia } from '../../platforms';
 import { InProcessJobQueue, type JobQueue, NatsJobQueue } from '../../messaging';
 import { MongoReadModel, type PostReadModel, Projector, SqliteReadModel } from '../../read-models';
 import {
@@ -8,6 +12,7 @@ import {
   connectMongoRegistry,
   CredentialCipher,
   DEFAULT_WORKSPACE_ID,
+  ENCRYPTION_KEY_FILE,
   IdempotencyKeys,
   openSqliteRegistry,
   RateLimiter,
@@ -17,6 +22,8 @@ import {
 } from '../../registry';
 import { OutboundPolicy, PLATFORM_FLAG, usePlatformOutbound } from '../../outbound';
 import type { Clock } from '../../wiring';
+import { randomUUID } from 'node:crypto';
+import { ACCOUNT_STREAM_PREFIX, accountStatusChangedEvent, Credentials, OAuthConnect } from '../../credentials';
 import { embeddedApiKey } from './api-key-file';
 import { ConfigError, redactUrl, type RuntimeConfig } from './config';
 import { connectWithin, withTimeout } from './connect';
@@ -82,7 +89,7 @@ const POST_PREFIXES = [POST_STREAM_PREFIX];
 export interface Runtime {
   readonly config: RuntimeConfig;
   readonly mode: 'embedded' | 'distributed';
-  readonly adapters: { eventStore: AdapterName; readModel: AdapterName; registry: AdapterName; messaging: AdapterName | null };
+  readonly adapters: { eventStore: AdapterName; readModel: AdapterName; registry: AdapterName; messaging: AdapterName | null; media: 'files' | 'gridfs' };
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: RuntimeMetrics;
@@ -94,9 +101,18 @@ export interface Runtime {
   readonly cipher: CredentialCipher;
   readonly workspaces: Workspaces;
   readonly accounts: Accounts;
+  /** The credentials port: usable tokens, refreshes, account health. */
+  readonly credentials: Credentials;
+  /** Connecting accounts with OAuth. */
+  readonly oauthConnect: OAuthConnect;
   readonly webhooks: Webhooks;
   readonly idempotencyKeys: IdempotencyKeys;
   readonly rateLimiter: RateLimiter;
+  /** Media items: files under `${dataDir}/media`, or GridFS when MONGO_URL is set. */
+  readonly media: MediaLibrary;
+  readonly mediaUrls: MediaUrlSigner;
+  /** The library as platform adapters read it (`media_id` attachments). */
+  readonly storedMedia: StoredMedia;
   /** The key valid for workspace `default` (from POSTLOOM_API_KEY or `${dataDir}/api-key`); null when none. */
   readonly apiKey: string | null;
   readonly apiKeySource: 'env' | 'file' | 'generated' | null;
@@ -161,6 +177,26 @@ export async function openEventStore(config: RuntimeConfig, logger: Logger): Pro
   }
   const path = join(config.dataDir, 'events.sqlite');
   return { value: SqliteEventStore.open(path), adapter: 'sqlite', location: path };
+}
+
+/** GridFS when MONGO_URL is set (so publishers on any host read the same bytes), else files under `${dataDir}/media`. */
+export async function openMediaStore(config: RuntimeConfig, logger: Logger): Promise<Opened<MediaStore>> {
+  if (config.mongoUrl) {
+    const url = config.mongoUrl;
+    const store = await connectWithin('MongoDB (media)', url, config.connectTimeoutMs, logger, () => GridFsMediaStore.connect(withShortServerSelection(url)));
+    return { value: store, adapter: 'mongodb', location: redactUrl(url) };
+  }
+  const path = join(config.dataDir, 'media');
+  return { value: new FileMediaStore(path), adapter: 'sqlite', location: path };
+}
+
+/**
+ * Signed media links are checked by whichever process serves them, so the key comes from
+ * the one secret every process of a deployment shares: the encryption key (env or file).
+ */
+function mediaSigningKey(config: RuntimeConfig): Buffer {
+  const secret = config.encryptionKey ?? readFileSync(join(config.dataDir, ENCRYPTION_KEY_FILE), 'utf8').trim();
+  return createHmac('sha256', secret).update('postloom media url signing v1').digest();
 }
 
 /** MongoDB when MONGO_URL is set, else `${dataDir}/read.sqlite`. */
@@ -301,9 +337,39 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const cipher = CredentialCipher.fromEnvironment(config.dataDir, { POSTLOOM_ENCRYPTION_KEY: config.encryptionKey ?? undefined });
     const workspaces = new Workspaces(registry);
     const accounts = new Accounts(registry, cipher);
+    const credentials = new Credentials({
+      storage: registry,
+      accounts,
+      cipher,
+      logger,
+      env: config.oauthEnv,
+      leaseMs: config.tokenRefreshLeaseMs,
+      // A fact in the store: webhook delivery turns it into account.reconnect_required / account.expiring.
+      onStatusChange: async (change) => {
+        await eventStore.append(`${ACCOUNT_STREAM_PREFIX}${change.account_id}`, [accountStatusChangedEvent(change, randomUUID())], 'any');
+      },
+    });
+    const oauthConnect = new OAuthConnect({
+      storage: registry,
+      accounts,
+      credentials,
+      cipher,
+      env: config.oauthEnv,
+      publicUrl: () => config.publicUrl ?? `http://localhost:${config.port}`,
+    });
     const webhooks = new Webhooks(registry, cipher);
     const idempotencyKeys = new IdempotencyKeys(registry);
     const rateLimiter = new RateLimiter();
+
+    const openedMedia = await openMediaStore(config, logger);
+    const mediaStore = openedMedia.value;
+    closers.push(() => mediaStore.close());
+    const media = new MediaLibrary(
+      mediaStore,
+      { maxImageBytes: config.mediaMaxImageBytes, maxVideoBytes: config.mediaMaxVideoBytes, quotaBytes: config.mediaQuotaBytes },
+      clock,
+    );
+    const mediaUrls = new MediaUrlSigner(mediaSigningKey(config), config.publicUrl ?? `http://localhost:${config.port}`);
 
     // Bootstrap key of workspace `default`.
     let apiKey: string | null = config.apiKey;
@@ -359,6 +425,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
         event_store: `${eventStoreAdapter} ${openedStore.location}`,
         read_model: `${readModelAdapter} ${openedModel.location}`,
         registry: registryAdapter === 'sqlite' ? `sqlite ${join(config.dataDir, 'registry.sqlite')}` : `mongodb ${redactUrl(config.mongoUrl ?? '')}`,
+        media: `${mediaStore.adapter} ${openedMedia.location}`,
         messaging: messagingAdapter === 'nats' ? `nats ${redactUrl(config.natsUrl ?? '')}` : messagingAdapter,
         projector: projector ? 'in this process' : 'elsewhere',
         bootstrap_key: apiKeySource ?? 'none (use the CLI to create keys)',
@@ -370,7 +437,7 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
     const runtime: Runtime = {
       config,
       mode,
-      adapters: { eventStore: eventStoreAdapter, readModel: readModelAdapter, registry: registryAdapter, messaging: messagingAdapter },
+      adapters: { eventStore: eventStoreAdapter, readModel: readModelAdapter, registry: registryAdapter, messaging: messagingAdapter, media: mediaStore.adapter },
       logger,
       clock,
       metrics,
@@ -381,9 +448,14 @@ export async function openRuntime(config: RuntimeConfig, options: OpenRuntimeOpt
       cipher,
       workspaces,
       accounts,
+      credentials,
+      oauthConnect,
       webhooks,
       idempotencyKeys,
       rateLimiter,
+      media,
+      mediaUrls,
+      storedMedia: storedMedia(media, mediaUrls, clock),
       apiKey,
       apiKeySource,
       projector,

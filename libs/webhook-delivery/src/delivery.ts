@@ -74,6 +74,46 @@ export interface WebhookPayload {
   data: { post: PostView; platform?: string };
 }
 
+/** The body of `account.reconnect_required` / `account.expiring`. */
+export interface AccountWebhookPayload {
+  id: string;
+  type: WebhookEvent;
+  created_at: string;
+  data: { account: AccountStatusData };
+}
+
+/** What `account.reconnect_required` / `account.expiring` say about the account. */
+export interface AccountStatusData {
+  id: string;
+  platform: string;
+  name: string;
+  status: string;
+  status_reason: string | null;
+  expires_at: string | null;
+}
+
+/** Streams of accounts' status facts (`AccountStatusChanged`, written by the credentials port). */
+const ACCOUNT_STREAM_PREFIX = 'account-';
+
+function accountWebhookOf(recorded: RecordedEvent): { type: WebhookEvent; account: AccountStatusData } | null {
+  if (recorded.type !== 'AccountStatusChanged') return null;
+  const data = recorded.data as Record<string, unknown>;
+  const type = data.status === 'reconnect_required' ? 'account.reconnect_required' : data.status === 'expiring' ? 'account.expiring' : null;
+  if (type === null) return null;
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return {
+    type,
+    account: {
+      id: text(data.account_id) ?? '',
+      platform: text(data.platform) ?? '',
+      name: text(data.name) ?? '',
+      status: String(data.status),
+      status_reason: text(data.status_reason),
+      expires_at: text(data.expires_at),
+    },
+  };
+}
+
 const silent: DeliveryLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** Which webhook events a post event may raise; the round's end is known only with the state. */
@@ -89,6 +129,8 @@ function candidatesOf(type: string): WebhookEvent[] {
       return ['post.platform_published', 'post.published', 'post.failed'];
     case 'PlatformFailed':
       return ['post.platform_failed', 'post.published', 'post.failed'];
+    case 'PlatformAttemptFailed':
+      return ['post.platform_retrying'];
     default:
       return [];
   }
@@ -118,6 +160,9 @@ function raisedBy(event: RecordedPostEvent, before: PostState, after: PostState)
       if (!roundFinished(before) && roundFinished(after)) {
         raised.push({ type: statusOf(after) === 'published' ? 'post.published' : 'post.failed' });
       }
+      break;
+    case 'PlatformAttemptFailed':
+      raised.push({ type: 'post.platform_retrying', platform: event.data.platform });
       break;
     default:
       break;
@@ -160,7 +205,28 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<W
   let stopped = false;
   let unsavedPosition: bigint | null = null;
 
+  const accountDeliveries = async (recorded: RecordedEvent): Promise<PendingDelivery[]> => {
+    const raised = accountWebhookOf(recorded);
+    if (!raised) return [];
+    const workspaceId = recorded.metadata.workspace_id;
+    const targets = await webhooks.subscribersOf(workspaceId, raised.type);
+    const eventId = eventIdOf(recorded.id, raised.type);
+    const payload: AccountWebhookPayload = { id: eventId, type: raised.type, created_at: recorded.metadata.occurred_at, data: { account: raised.account } };
+    const body = JSON.stringify(payload);
+    return targets.map((webhook) => ({
+      id: `${eventId}:${webhook.id}`,
+      workspace_id: workspaceId,
+      webhook_id: webhook.id,
+      event: raised.type,
+      event_id: eventId,
+      body,
+      attempts: 0,
+      due_at: clock().getTime(),
+    }));
+  };
+
   const deliveriesFor = async (recorded: RecordedEvent): Promise<PendingDelivery[]> => {
+    if (recorded.stream.startsWith(ACCOUNT_STREAM_PREFIX)) return accountDeliveries(recorded);
     const candidates = candidatesOf(recorded.type);
     if (candidates.length === 0) return [];
     const workspaceId = recorded.metadata.workspace_id;
@@ -319,7 +385,7 @@ export async function startWebhookDelivery(deps: WebhookDeliveryDeps): Promise<W
         unsavedPosition = recorded.position;
       }
     },
-    { ...(from !== null ? { from } : {}), streamPrefixes: [POST_STREAM_PREFIX], name: 'webhook delivery' },
+    { ...(from !== null ? { from } : {}), streamPrefixes: [POST_STREAM_PREFIX, ACCOUNT_STREAM_PREFIX], name: 'webhook delivery' },
   );
 
   const saveCheckpoint = async (): Promise<void> => {

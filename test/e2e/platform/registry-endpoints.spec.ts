@@ -38,6 +38,11 @@ describe('accounts and webhooks', () => {
         name: 'main',
         base_url: null,
         created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+        status: 'active',
+        status_reason: null,
+        expires_at: null,
+        platform_user: null,
+        connected_via: 'credentials',
       });
       expect(created.text).not.toContain(appPassword);
 
@@ -45,7 +50,7 @@ describe('accounts and webhooks', () => {
       expect(listed.status).toBe(200);
       expect(listed.body.accounts).toContainEqual(created.body);
       expect(listed.text).not.toContain(appPassword);
-      expect(listed.text).not.toContain('credentials');
+      expect(listed.text).not.toContain('"credentials":');
 
       const fetched = await app.request('GET', `/v1/accounts/${created.body.id}`);
       expect(fetched.status).toBe(200);

@@ -42,7 +42,9 @@ describe('posts: publish, retry, validate (HTTP)', () => {
       const accounts = await connectAccounts(app, ['bluesky'], key);
       const res = await app.request('POST', `/v1/posts/${post.id}/publish`, { key });
       expect(res.status).toBe(202);
-      expect(res.body).toMatchObject({ id: post.id, status: 'publishing', platform_results: null, published_at: null, content: post.content });
+      expect(res.body).toMatchObject({ id: post.id, status: 'publishing', published_at: null, content: post.content });
+      // Every platform in flight reads as pending until it finishes.
+      for (const result of Object.values(res.body.platform_results as Record<string, unknown>)) expect(result).toMatchObject({ pending: true });
 
       const got = await app.request('GET', `/v1/posts/${post.id}`, { key });
       expect(['publishing', 'published', 'failed']).toContain(got.body.status);

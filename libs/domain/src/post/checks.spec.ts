@@ -69,3 +69,42 @@ describe('threadFor', () => {
     expect(thread[1]).toEqual({ text: 'r', media: [{ kind: 'video', url: 'https://a/v.mp4' }, { kind: 'image', url: 'https://a/i.jpg' }] });
   });
 });
+
+describe('checkPost with media library files', () => {
+  const file = (over: Partial<import('./post').MediaFile>): import('./post').MediaFile => ({
+    sha256: 'a'.repeat(64),
+    kind: 'image',
+    mime: 'image/jpeg',
+    bytes: 1000,
+    width: 10,
+    height: 10,
+    duration_s: null,
+    ...over,
+  });
+  const base = {
+    content: 'hello',
+    media: null,
+    segments: null,
+    tags: [],
+    platform_overrides: {},
+    platform_settings: {},
+    timezone: 'UTC',
+    accounts: null,
+  };
+
+  it('refuses an image over the limit of a platform that fetches it, and leaves it to be fitted where Postloom uploads', () => {
+    const big = file({ bytes: 9_000_000 });
+    const problems = checkPost({ ...base, platforms: ['threads', 'bluesky'], media: { images: [{ media_id: 'med_big', file: big }], video: null } });
+    expect(problems).toEqual([
+      { platform: 'threads', field: 'media.images[0].media_id', code: 'image_too_large', message: 'Threads fetches images itself and takes up to 8000000 bytes; this one is 9000000' },
+    ]);
+  });
+
+  it('refuses a video longer than the platform takes, naming the segment item', () => {
+    const long = file({ kind: 'video', mime: 'video/mp4', duration_s: 200 });
+    const problems = checkPost({ ...base, platforms: ['twitter', 'mastodon'], segments: [{ content: 'reply', media_urls: ['https://example.com/a.png'], media_ids: ['med_v'], media_files: [long] }] });
+    expect(problems.filter((p) => p.code === 'video_too_long')).toEqual([
+      { platform: 'twitter', field: 'segments[0].media_ids[0]', code: 'video_too_long', message: 'X (Twitter) takes videos up to 140 s; this one is 200 s' },
+    ]);
+  });
+});

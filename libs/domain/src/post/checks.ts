@@ -1,13 +1,50 @@
 import { Platform, PlatformRules, SettingRule, rulesOf } from '../platforms';
 import { checkLength } from '../text-length';
 import type { PostContent } from './post';
-import { threadFor } from './thread';
+import { type SegmentMedia, threadFor } from './thread';
+
+/** The field that names a library item of segment `segment` (0 is the main post), `position` in its media. */
+function mediaIdField(post: Pick<PostContent, 'segments'>, segment: number, media: SegmentMedia, position: number): string {
+  if (segment === 0) return media.kind === 'video' ? 'media.video.media_id' : `media.images[${position}].media_id`;
+  const urls = post.segments?.[segment - 1]?.media_urls?.length ?? 0;
+  return `segments[${segment - 1}].media_ids[${position - urls}]`;
+}
+
+/** What the real files of library items (their facts, recorded when the post named them) break of the platform's rules. */
+function fileProblems(post: Pick<PostContent, 'segments'>, platform: Platform, rules: PlatformRules, segment: number, media: readonly SegmentMedia[]): PlatformProblem[] {
+  const problems: PlatformProblem[] = [];
+  media.forEach((m, position) => {
+    const file = m.file;
+    if (!m.media_id || !file) return;
+    const field = mediaIdField(post, segment, m, position);
+    const seconds = file.duration_s;
+    if (m.kind === 'video' && seconds !== null && rules.media.maxVideoSeconds !== undefined && seconds > rules.media.maxVideoSeconds) {
+      problems.push({ platform, field, code: 'video_too_long', message: `${rules.name} takes videos up to ${rules.media.maxVideoSeconds} s; this one is ${seconds} s` });
+    }
+    // Where Postloom uploads, an image over the limit is re-encoded to fit; a platform that fetches it gets it as it is.
+    if (m.kind === 'image' && rules.media.fetchesMedia && rules.media.maxImageBytes !== undefined && file.bytes > rules.media.maxImageBytes) {
+      problems.push({ platform, field, code: 'image_too_large', message: `${rules.name} fetches images itself and takes up to ${rules.media.maxImageBytes} bytes; this one is ${file.bytes}` });
+    }
+  });
+  return problems;
+}
 
 /** A reason one platform would refuse the post, naming the field. */
 export interface PlatformProblem {
   platform: Platform;
   field: string;
-  code: 'too_long' | 'too_many_images' | 'media_required' | 'video_required' | 'mixed_media' | 'alt_text_too_long' | 'invalid_setting' | 'unknown_setting' | 'setting_required';
+  code:
+    | 'too_long'
+    | 'too_many_images'
+    | 'media_required'
+    | 'video_required'
+    | 'mixed_media'
+    | 'alt_text_too_long'
+    | 'video_too_long'
+    | 'image_too_large'
+    | 'invalid_setting'
+    | 'unknown_setting'
+    | 'setting_required';
   message: string;
 }
 
@@ -101,6 +138,7 @@ export function checkPost(post: PostContent, platforms: readonly Platform[] = po
       } else if (i === 0 && rules.media.requiresMedia && segment.media.length === 0) {
         problems.push({ platform, field: 'media', code: 'media_required', message: `${rules.name} needs an image or a video` });
       }
+      problems.push(...fileProblems(post, platform, rules, i, segment.media));
       if (rules.media.maxAltText !== undefined) {
         segment.media.forEach((m, j) => {
           if (m.alt_text && m.alt_text.length > rules.media.maxAltText!) {

@@ -93,6 +93,17 @@ export interface RecordPlatformFailed {
   attempts: number;
 }
 
+export interface RecordPlatformAttemptFailed {
+  type: 'RecordPlatformAttemptFailed';
+  publish_id: string;
+  platform: Platform;
+  attempt: number;
+  error: string;
+  code: FailureCode;
+  next_attempt_at: string;
+  outcome_unknown: boolean;
+}
+
 export interface DeletePost {
   type: 'DeletePost';
 }
@@ -106,4 +117,5 @@ export type PostCommand =
   | RecordSegmentPublished
   | RecordPlatformPublished
   | RecordPlatformFailed
+  | RecordPlatformAttemptFailed
   | DeletePost;

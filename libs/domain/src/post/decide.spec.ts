@@ -345,7 +345,8 @@ describe('Post view', () => {
       published_at: null,
       created_at: '2026-11-23T09:00:00.000Z',
     });
-    expect(Object.keys(view.platform_results!)).toEqual(['twitter']);
+    expect(Object.keys(view.platform_results!)).toEqual(['twitter', 'bluesky']);
+    expect(view.platform_results!.bluesky).toEqual({ pending: true, attempts: 0, last_error: null, next_attempt_at: null });
     expect(view.platform_results!.twitter).toMatchObject({
       success: true,
       post_id: 'twitter-0',
@@ -357,7 +358,34 @@ describe('Post view', () => {
     });
   });
 
-  it('has null platform_results before any platform finished', () => {
-    expect(postView(stateFrom([created(), publishRequested()])).platform_results).toBeNull();
+  it('shows platforms in flight as pending, never with a half-made success', () => {
+    expect(postView(stateFrom([created()])).platform_results).toBeNull();
+    expect(postView(stateFrom([created(), publishRequested()])).platform_results).toEqual({
+      twitter: { pending: true, attempts: 0, last_error: null, next_attempt_at: null },
+      bluesky: { pending: true, attempts: 0, last_error: null, next_attempt_at: null },
+    });
+  });
+
+  describe('RecordPlatformAttemptFailed', () => {
+    const attempt = (n: number) => ({ type: 'RecordPlatformAttemptFailed' as const, publish_id: 'pub_1', platform: 'twitter' as const, attempt: n, error: 'X is unavailable (HTTP 503)', code: 'transient' as const, next_attempt_at: LATER, outcome_unknown: false });
+
+    it('records a failed attempt of a platform in flight', () => {
+      const { type: _t, ...data } = attempt(1);
+      givenPost(created(), publishRequested()).when(attempt(1)).then([{ type: 'PlatformAttemptFailed', version: 1, data }]);
+    });
+
+    it('records each attempt once, and nothing once the platform finished', () => {
+      const { type: _t, ...data } = attempt(1);
+      givenPost(created(), publishRequested(), { type: 'PlatformAttemptFailed', version: 1, data }).when(attempt(1)).thenNothing();
+      givenPost(created(), publishRequested(), platformPublished('twitter')).when(attempt(2)).thenNothing();
+    });
+
+    it('shows the attempts, the last error and when the next is due while pending', () => {
+      const { type: _t, ...first } = attempt(1);
+      const { type: _t2, ...second } = { ...attempt(2), error: 'X rate limit reached', code: 'rate_limited' as const };
+      const view = postView(stateFrom([created(), publishRequested(), { type: 'PlatformAttemptFailed', version: 1, data: first }, { type: 'PlatformAttemptFailed', version: 1, data: second }]));
+      expect(view.status).toBe('publishing');
+      expect(view.platform_results!.twitter).toEqual({ pending: true, attempts: 2, last_error: 'X rate limit reached', next_attempt_at: LATER });
+    });
   });
 });

@@ -7,6 +7,7 @@ import type {
   DeletePost,
   PlatformRefusal,
   PostCommand,
+  RecordPlatformAttemptFailed,
   RecordPlatformFailed,
   RecordPlatformPublished,
   RecordSegmentPublished,
@@ -257,6 +258,14 @@ function recordPlatformFailed(state: PostState, c: RecordPlatformFailed): PostEv
   return [event('PlatformFailed', data)];
 }
 
+/** An attempt recorded once: a redelivered job reporting the same attempt again changes nothing. */
+function recordPlatformAttemptFailed(state: PostState, c: RecordPlatformAttemptFailed): PostEvent[] {
+  const progress = progressFor(state, c.publish_id, c.platform);
+  if (progress.outcome !== null || (progress.attempt?.attempts ?? 0) >= c.attempt) return [];
+  const { type: _t, ...data } = c;
+  return [event('PlatformAttemptFailed', data)];
+}
+
 function deletePost(state: PostState, _c: DeletePost): PostEvent[] {
   requireLive(state);
   return [event('PostDeleted', {})];
@@ -281,6 +290,8 @@ export function decide(state: PostState, command: PostCommand): PostEvent[] {
       return recordPlatformPublished(state, command);
     case 'RecordPlatformFailed':
       return recordPlatformFailed(state, command);
+    case 'RecordPlatformAttemptFailed':
+      return recordPlatformAttemptFailed(state, command);
     case 'DeletePost':
       return deletePost(state, command);
   }

@@ -43,6 +43,15 @@ export type PlatformFailed = Event<
   'PlatformFailed',
   { publish_id: string; platform: Platform; error: string; code: FailureCode; retryable: boolean; attempts: number }
 >;
+/**
+ * One attempt at a platform failed for a passing reason and another is coming (at
+ * `next_attempt_at`). `outcome_unknown`: the request may have reached the platform; the
+ * next attempt looks for the post there before posting again.
+ */
+export type PlatformAttemptFailed = Event<
+  'PlatformAttemptFailed',
+  { publish_id: string; platform: Platform; attempt: number; error: string; code: FailureCode; next_attempt_at: string; outcome_unknown: boolean }
+>;
 export type PostDeleted = Event<'PostDeleted', Record<string, never>>;
 
 export type PostEvent =
@@ -54,6 +63,7 @@ export type PostEvent =
   | SegmentPublished
   | PlatformPublished
   | PlatformFailed
+  | PlatformAttemptFailed
   | PostDeleted;
 
 export type PostEventType = PostEvent['type'];
@@ -67,6 +77,7 @@ export const POST_EVENT_TYPES: readonly PostEventType[] = [
   'SegmentPublished',
   'PlatformPublished',
   'PlatformFailed',
+  'PlatformAttemptFailed',
   'PostDeleted',
 ];
 
@@ -80,6 +91,7 @@ export const POST_EVENT_VERSION: Readonly<Record<PostEventType, number>> = {
   SegmentPublished: 1,
   PlatformPublished: 1,
   PlatformFailed: 1,
+  PlatformAttemptFailed: 1,
   PostDeleted: 1,
 };
 

@@ -2,13 +2,33 @@ import type { Platform } from '../platforms';
 
 /** What a client writes: the content of a post, apart from its schedule. */
 
+/**
+ * What a media library item was when a post named it, recorded in the post's events: the
+ * item may be deleted later, but history keeps which bytes (sha256) the post had.
+ */
+export interface MediaFile {
+  sha256: string;
+  kind: 'image' | 'video';
+  mime: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  duration_s: number | null;
+}
+
+/** By `url` (fetched at publish time) or by `media_id` (an item of the workspace's media library). */
 export interface PostImage {
-  url: string;
+  url?: string;
+  media_id?: string;
+  /** Facts of `media_id`'s item, filled in when the post names it. */
+  file?: MediaFile;
   alt_text?: string | null;
 }
 
 export interface PostVideo {
-  url: string;
+  url?: string;
+  media_id?: string;
+  file?: MediaFile;
   thumbnail_url?: string | null;
 }
 
@@ -20,6 +40,10 @@ export interface PostMedia {
 export interface Segment {
   content: string;
   media_urls?: string[];
+  /** Items of the media library, after `media_urls`. */
+  media_ids?: string[];
+  /** `media_files[i]` describes `media_ids[i]`, filled in when the post names them. */
+  media_files?: MediaFile[];
 }
 
 export interface PostContent {

@@ -18,6 +18,8 @@ export interface PlatformProgress {
   account_id: string | null;
   segments: PublishedSegment[];
   outcome: PlatformOutcome | null;
+  /** The last failed attempt while no outcome is known yet (absent before any failed). */
+  attempt?: { attempts: number; last_error: string; next_attempt_at: string; outcome_unknown: boolean };
 }
 
 export interface PublishRound {
@@ -175,6 +177,12 @@ export function evolve(state: PostState, event: RecordedPostEvent): PostState {
         next.published_at = at;
       }
       return next;
+    }
+    case 'PlatformAttemptFailed': {
+      const current = state.progress[event.data.platform];
+      if (!current || current.publish_id !== event.data.publish_id || current.outcome !== null) return state;
+      const attempt = { attempts: event.data.attempt, last_error: event.data.error, next_attempt_at: event.data.next_attempt_at, outcome_unknown: event.data.outcome_unknown };
+      return { ...state, progress: { ...state.progress, [event.data.platform]: { ...current, attempt } }, updated_at: at };
     }
     case 'PostDeleted':
       return { ...state, deleted: true, updated_at: at };

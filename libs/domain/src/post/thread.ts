@@ -1,9 +1,12 @@
 import { Platform, rulesOf } from '../platforms';
-import type { PostContent } from './post';
+import type { MediaFile, PostContent } from './post';
 
+/** One piece of a segment's media: by URL, or a media library item (`media_id`, with its facts in `file`). */
 export interface SegmentMedia {
   kind: 'image' | 'video';
-  url: string;
+  url?: string;
+  media_id?: string;
+  file?: MediaFile;
   alt_text?: string;
   thumbnail_url?: string;
 }
@@ -13,6 +16,10 @@ export interface SegmentLink {
   url: string;
   title?: string;
   description?: string;
+}
+
+function byReference(item: { url?: string; media_id?: string; file?: MediaFile }): Pick<SegmentMedia, 'url' | 'media_id' | 'file'> {
+  return item.media_id ? { media_id: item.media_id, ...(item.file ? { file: item.file } : {}) } : { url: item.url };
 }
 
 export interface ThreadSegment {
@@ -40,8 +47,8 @@ export function threadFor(
   const main: ThreadSegment = {
     text: post.platform_overrides[platform] ?? post.content,
     media: [
-      ...(post.media?.images ?? []).map((i) => ({ kind: 'image' as const, url: i.url, alt_text: i.alt_text ?? undefined })),
-      ...(post.media?.video ? [{ kind: 'video' as const, url: post.media.video.url, thumbnail_url: post.media.video.thumbnail_url ?? undefined }] : []),
+      ...(post.media?.images ?? []).map((i) => ({ kind: 'image' as const, ...byReference(i), alt_text: i.alt_text ?? undefined })),
+      ...(post.media?.video ? [{ kind: 'video' as const, ...byReference(post.media.video), thumbnail_url: post.media.video.thumbnail_url ?? undefined }] : []),
     ],
   };
   if (post.link_url) {
@@ -58,7 +65,13 @@ export function threadFor(
   }
   const replies: ThreadSegment[] = (post.segments ?? []).map((s) => ({
     text: s.content,
-    media: (s.media_urls ?? []).map((url) => ({ kind: VIDEO_EXTENSION.test(url) ? ('video' as const) : ('image' as const), url })),
+    media: [
+      ...(s.media_urls ?? []).map((url) => ({ kind: VIDEO_EXTENSION.test(url) ? ('video' as const) : ('image' as const), url })),
+      ...(s.media_ids ?? []).map((media_id, j) => {
+        const file = s.media_files?.[j];
+        return { kind: file?.kind ?? ('image' as const), media_id, ...(file ? { file } : {}) };
+      }),
+    ],
   }));
   const thread = [main, ...replies];
   if (rulesOf(platform).threadStrategy === 'numbered_posts' && thread.length > 1) {

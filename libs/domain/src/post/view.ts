@@ -13,6 +13,19 @@ export interface PlatformResultView {
   published_at?: string;
 }
 
+/**
+ * A platform still in flight: how many attempts failed so far, the last one's error, and
+ * when the next is due. `outcome_unknown`: the last attempt may have reached the platform;
+ * the next one looks for the post there before posting again.
+ */
+export interface PendingPlatformView {
+  pending: true;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  outcome_unknown?: true;
+}
+
 /** The Post object of the HTTP contract (`seeds/000` plus our additions). */
 export interface PostView {
   id: string;
@@ -33,7 +46,7 @@ export interface PostView {
   link_url: string | null;
   link_title: string | null;
   link_description: string | null;
-  platform_results: Partial<Record<Platform, PlatformResultView>> | null;
+  platform_results: Partial<Record<Platform, PlatformResultView | PendingPlatformView>> | null;
   /** Platforms whose last publish failed (`seeds/004`'s `failed_platforms`); empty when none. */
   failed_platforms: Platform[];
   created_at: string;
@@ -42,15 +55,27 @@ export interface PostView {
 }
 
 /**
- * Results of finished platforms only: a platform still publishing has no entry, so a
- * client that reads `platform_results[p].success` never sees a half-made answer.
+ * Results of finished platforms, and `{pending: true, ...}` for those of the current round
+ * still in flight (never a half-made `success`), so a retrying platform is visible with
+ * its attempts and last error instead of a silent wait.
  */
 function platformResults(state: PostState): PostView['platform_results'] {
-  const results: Partial<Record<Platform, PlatformResultView>> = {};
+  const results: Partial<Record<Platform, PlatformResultView | PendingPlatformView>> = {};
   const isThread = (state.segments?.length ?? 0) > 0;
   for (const platform of state.platforms) {
     const progress = state.progress[platform];
     const outcome = progress?.outcome;
+    if (progress && !outcome && progress.publish_id === state.round?.publish_id) {
+      const attempt = progress.attempt;
+      results[platform] = {
+        pending: true,
+        attempts: attempt?.attempts ?? 0,
+        last_error: attempt?.last_error ?? null,
+        next_attempt_at: attempt?.next_attempt_at ?? null,
+        ...(attempt?.outcome_unknown ? { outcome_unknown: true as const } : {}),
+      };
+      continue;
+    }
     if (!progress || !outcome) continue;
     const segments = isThread ? progress.segments.filter(Boolean).map((s) => ({ post_id: s.post_id, post_url: s.post_url })) : undefined;
     results[platform] = outcome.success

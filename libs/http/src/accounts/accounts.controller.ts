@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { accountHealth, type AccountHealth, type Credentials } from '../../../credentials';
 import type { Accounts, AccountView } from '../../../registry';
-import { ACCOUNTS, Caller, type RequestContext } from '../../../wiring';
+import { ACCOUNTS, Caller, CREDENTIALS, type RequestContext } from '../../../wiring';
 import { outboundRefusal, platformOutbound } from '../../../outbound';
 import { ApiError, RequestInvalid } from '../errors';
 import { ConnectAccountBody } from './accounts.dto';
@@ -26,30 +27,42 @@ async function checkBaseUrl(baseUrl: string): Promise<void> {
 /** Connected platform accounts: credentials are written, never read back. */
 @Controller('accounts')
 export class AccountsController {
-  constructor(@Inject(ACCOUNTS) private readonly accounts: Accounts) {}
+  constructor(
+    @Inject(ACCOUNTS) private readonly accounts: Accounts,
+    @Inject(CREDENTIALS) private readonly credentials: Credentials,
+  ) {}
+
+  /** The view with the connection's health (status, expiry, who it is, how it was connected). */
+  private async withHealth(workspaceId: string, view: AccountView): Promise<AccountView & AccountHealth> {
+    const health = accountHealth(await this.credentials.state(workspaceId, view.id));
+    const verified = (view as { platform_user?: AccountHealth['platform_user'] }).platform_user;
+    return { ...view, ...health, platform_user: health.platform_user ?? verified ?? null };
+  }
 
   @Get()
-  async list(@Caller() caller: RequestContext): Promise<{ accounts: AccountView[] }> {
-    return { accounts: await this.accounts.list(caller.workspace_id) };
+  async list(@Caller() caller: RequestContext): Promise<{ accounts: (AccountView & AccountHealth)[] }> {
+    const views = await this.accounts.list(caller.workspace_id);
+    return { accounts: await Promise.all(views.map((view) => this.withHealth(caller.workspace_id, view))) };
   }
 
   @Post()
   @HttpCode(201)
-  async connect(@Caller() caller: RequestContext, @Body() body: ConnectAccountBody): Promise<AccountView> {
+  async connect(@Caller() caller: RequestContext, @Body() body: ConnectAccountBody): Promise<AccountView & AccountHealth> {
     if (body.base_url) await checkBaseUrl(body.base_url);
-    return this.accounts.connect(caller.workspace_id, {
+    const view = await this.accounts.connect(caller.workspace_id, {
       platform: body.platform,
       name: body.name,
       credentials: body.credentials,
       base_url: body.base_url ?? null,
     });
+    return this.withHealth(caller.workspace_id, view);
   }
 
   @Get(':id')
-  async get(@Caller() caller: RequestContext, @Param('id') id: string): Promise<AccountView> {
+  async get(@Caller() caller: RequestContext, @Param('id') id: string): Promise<AccountView & AccountHealth> {
     const account = await this.accounts.get(caller.workspace_id, id);
     if (!account) throw notFound(id);
-    return account;
+    return this.withHealth(caller.workspace_id, account);
   }
 
   @Delete(':id')

@@ -1,5 +1,6 @@
 import { MAX_GROUP_ID_LENGTH, MAX_IMAGES, MAX_SEGMENT_LENGTH, MAX_SEGMENTS, PLATFORMS, POST_STATUSES } from '../../../domain';
 import { WEBHOOK_EVENTS } from '../../../registry';
+import { mediaPaths, mediaSchemas, mediaTag } from './media-openapi';
 
 /**
  * The OpenAPI 3.1 description of CONTRACT.md, written by hand so that it says what the
@@ -94,7 +95,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       version: '1.0.0',
       summary: 'Publish one post, or one thread, to many social platforms at once.',
       description:
-        'Self-hosted, event-sourced posts API. JSON in and out; `Authorization: Bearer <api key>` on every call except `/health` and `/docs`. ' +
+        'Self-hosted, event-sourced posts API. JSON in and out; `Authorization: Bearer <api key>` on every call except `/health`, `/metrics`, `/docs` and `/docs/openapi.json` (and, from v1.1, the OAuth callback and signed media links). ' +
         'Every response carries `X-Request-Id` and `X-RateLimit-*`. Any POST accepts an `Idempotency-Key`: the same key with the same body within 24 h ' +
         'returns the first response and does nothing again; with another body, 409.',
       license: { name: 'MIT', identifier: 'MIT' },
@@ -105,6 +106,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       { name: 'Posts', description: 'Create, schedule, publish, retry and inspect posts and threads' },
       { name: 'Accounts', description: 'Connected platform accounts (credentials written, never read back)' },
       { name: 'Webhooks', description: 'Signed notifications of post events' },
+      mediaTag,
       { name: 'Operations', description: 'Health, metrics and documentation' },
     ],
     paths: {
@@ -299,6 +301,78 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
         get: { tags: ['Accounts'], operationId: 'getAccount', summary: 'Get an account', responses: { ...ok('The account', ref('Account')), ...errors(404, ...COMMON) } },
         delete: { tags: ['Accounts'], operationId: 'deleteAccount', summary: 'Disconnect an account', responses: { ...ok('Deleted', null, '204'), ...errors(404, ...COMMON) } },
       },
+      '/v1/accounts/connect': {
+        post: {
+          tags: ['Accounts'],
+          operationId: 'startOAuthConnect',
+          summary: 'Start connecting an account with OAuth',
+          description: 'Answers the link to send the person to. The state is single-use, expires in 10 minutes and is bound to the workspace; PKCE S256 where the platform takes it. A platform whose client variables are not set is a 422 naming them.',
+          requestBody: { required: true, content: json(ref('StartConnect')) },
+          responses: {
+            ...ok('Where to send the person', { type: 'object', required: ['authorize_url', 'state', 'expires_at'], properties: { authorize_url: { type: 'string', format: 'uri' }, state: { type: 'string' }, expires_at: { type: 'string', format: 'date-time' } } }, '201'),
+            ...errors(422, ...COMMON),
+          },
+        },
+      },
+      '/v1/oauth/callback/{platform}': {
+        get: {
+          tags: ['Accounts'],
+          operationId: 'oauthCallback',
+          summary: 'Where the platform sends the person back (no API key: the state is the credential)',
+          security: [],
+          parameters: [
+            { name: 'platform', in: 'path', required: true, schema: platform },
+            { name: 'state', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'code', in: 'query', schema: { type: 'string' } },
+            { name: 'error', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '302': { description: 'To redirect_url with account_id and status=connected, or status=denied / status=error&message=...' },
+            '200': { description: 'Without redirect_url: a small page saying the account is connected' },
+            ...errors(400),
+          },
+        },
+      },
+      '/v1/accounts/{id}/refresh': {
+        parameters: [ID('acc')],
+        post: {
+          tags: ['Accounts'],
+          operationId: 'refreshAccount',
+          summary: 'Refresh the account now',
+          description: 'A definite refusal sets status reconnect_required; a passing failure (network, 5xx, 429) is a 503 and changes nothing.',
+          responses: { ...ok('The account', ref('Account')), '503': { description: 'The platform could not be reached; nothing changed' }, ...errors(404, ...COMMON) },
+        },
+      },
+      '/v1/accounts/{id}/history': {
+        parameters: [ID('acc')],
+        get: {
+          tags: ['Accounts'],
+          operationId: 'accountHistory',
+          summary: "The account's connects, refreshes, failures and status changes, oldest first",
+          responses: {
+            ...ok('History', {
+              type: 'object',
+              required: ['history'],
+              properties: {
+                history: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['type', 'status', 'reason', 'at'],
+                    properties: {
+                      type: { type: 'string', enum: ['connected', 'reconnected', 'refreshed', 'refresh_failed', 'status_changed'] },
+                      status: nullable({ type: 'string', enum: ['active', 'expiring', 'reconnect_required'] }),
+                      reason: nullable({ type: 'string' }),
+                      at: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
+            }),
+            ...errors(404, ...COMMON),
+          },
+        },
+      },
       '/v1/webhooks': {
         get: {
           tags: ['Webhooks'],
@@ -341,6 +415,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           },
         },
       },
+      ...mediaPaths,
       '/health': {
         get: {
           tags: ['Operations'],
@@ -398,6 +473,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
       },
       schemas: {
         Platform: platform,
+        ...mediaSchemas,
         Error: {
           type: 'object',
           required: ['error', 'request_id'],
@@ -433,8 +509,16 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             request_id: 'req_0f1e2d3c4b5a69788796a5b4c3d2e1f0',
           },
         },
-        Image: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, alt_text: nullable({ type: 'string' }) } },
-        Video: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, thumbnail_url: nullable({ type: 'string', format: 'uri' }) } },
+        Image: {
+          type: 'object',
+          description: 'By `url`, or by `media_id` (an item of the media library; `file` then shows its facts as the post named it)',
+          properties: { url: { type: 'string', format: 'uri' }, media_id: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, file: { type: 'object', readOnly: true }, alt_text: nullable({ type: 'string' }) },
+        },
+        Video: {
+          type: 'object',
+          description: 'By `url`, or by `media_id` (an item of the media library)',
+          properties: { url: { type: 'string', format: 'uri' }, media_id: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, file: { type: 'object', readOnly: true }, thumbnail_url: nullable({ type: 'string', format: 'uri' }) },
+        },
         Media: {
           type: 'object',
           description: `At most ${MAX_IMAGES} images, or one video; never both.`,
@@ -446,6 +530,7 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
           properties: {
             content: { type: 'string', minLength: 1, maxLength: MAX_SEGMENT_LENGTH },
             media_urls: { type: 'array', maxItems: MAX_IMAGES, items: { type: 'string', format: 'uri' } },
+            media_ids: { type: 'array', maxItems: MAX_IMAGES, items: { type: 'string', pattern: '^med_[A-Za-z0-9]+$' }, description: 'Items of the media library' },
           },
         },
         CreatePost: {
@@ -465,7 +550,10 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             segments: { type: 'array', items: { type: 'object', properties: { post_id: { type: 'string' }, post_url: { type: 'string' } } } },
             attempts: { type: 'integer' },
             published_at: { type: 'string', format: 'date-time' },
-            pending: { type: 'boolean' },
+            pending: { type: 'boolean', description: 'true while the platform is in flight; then only attempts, last_error, next_attempt_at (and outcome_unknown) are present' },
+            last_error: nullable({ type: 'string', description: 'while pending: the last failed attempt\'s error' }),
+            next_attempt_at: nullable({ type: 'string', format: 'date-time', description: 'while pending: when the next attempt is due' }),
+            outcome_unknown: { type: 'boolean', description: 'while pending: the last attempt may have reached the platform; the next looks for the post before posting' },
           },
         },
         Post: {
@@ -536,6 +624,21 @@ export function openApiDocument(serverUrl = '/'): Record<string, unknown> {
             name: { type: 'string' },
             base_url: nullable({ type: 'string' }),
             created_at: { type: 'string', format: 'date-time' },
+            status: { type: 'string', enum: ['active', 'expiring', 'reconnect_required'] },
+            status_reason: nullable({ type: 'string' }),
+            expires_at: nullable({ type: 'string', format: 'date-time' }),
+            platform_user: nullable({ type: 'object', required: ['id', 'username'], properties: { id: { type: 'string' }, username: { type: 'string' } } }),
+            connected_via: { type: 'string', enum: ['oauth', 'credentials'] },
+          },
+        },
+        StartConnect: {
+          type: 'object',
+          required: ['platform'],
+          properties: {
+            platform: { type: 'string', enum: ['twitter', 'youtube', 'linkedin', 'tiktok'] },
+            name: { type: 'string', maxLength: 100 },
+            base_url: { type: 'string', format: 'uri' },
+            redirect_url: { type: 'string', format: 'uri' },
           },
         },
         CreateWebhook: {

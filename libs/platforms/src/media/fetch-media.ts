@@ -44,11 +44,30 @@ interface Answer {
   status: number;
   location?: string;
   bytes?: Buffer;
+  /** The body went to a consumer instead of `bytes`. */
+  consumed?: boolean;
+}
+
+/** Takes a 2xx body as it arrives (`streamMedia`); rejects to refuse it. */
+export type MediaBodyConsumer = (body: http.IncomingMessage) => Promise<void>;
+
+/** What a consumer threw, carried past the download's own error classification. */
+class ConsumerFailed extends Error {
+  constructor(readonly original: unknown) {
+    super('the media body was refused');
+  }
 }
 
 export const MEDIA_FLAG = 'MEDIA_ALLOW_PRIVATE_NETWORKS';
 
-function downloadOnce(target: URL, options: FetchMediaOptions, policy: OutboundPolicy, remainingMs: number, tooBig: () => PlatformError): Promise<Answer> {
+function downloadOnce(
+  target: URL,
+  options: FetchMediaOptions,
+  policy: OutboundPolicy,
+  remainingMs: number,
+  tooBig: () => PlatformError,
+  consume?: MediaBodyConsumer,
+): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
@@ -81,6 +100,16 @@ function downloadOnce(target: URL, options: FetchMediaOptions, policy: OutboundP
         failed(tooBig());
         return;
       }
+      if (consume) {
+        consume(response).then(
+          () => done({ status, consumed: true }),
+          (error: unknown) => {
+            request.destroy();
+            failed(new ConsumerFailed(error));
+          },
+        );
+        return;
+      }
       const chunks: Buffer[] = [];
       let total = 0;
       response.on('data', (chunk: Buffer) => {
@@ -106,6 +135,26 @@ function downloadOnce(target: URL, options: FetchMediaOptions, policy: OutboundP
  * (network, timeout, 5xx, 429).
  */
 export async function fetchMedia(url: string, options: FetchMediaOptions): Promise<LoadedMedia> {
+  const { answer, failure } = await follow(url, options);
+  const bytes = answer.bytes as Buffer;
+  if (options.kind === 'page') return { bytes, mime: 'text/html' };
+  const mime = sniffMime(bytes);
+  if (!mime) throw failure('rejected', 'not an image or video of a known type (png, jpeg, gif, webp, mp4, mov, webm)');
+  if (options.kind === 'image' && !isImageType(mime)) throw failure('rejected', `it is ${mime}, not an image`);
+  if (options.kind === 'video' && !isVideoType(mime)) throw failure('rejected', `it is ${mime}, not a video`);
+  return { bytes, mime };
+}
+
+/**
+ * Like `fetchMedia`, under the same address policy, redirects and timeout, but the body is
+ * handed to `consume` as it arrives instead of being held (media library imports); what
+ * `consume` rejects with is rethrown as it is. Sniffing and size caps are the consumer's.
+ */
+export async function streamMedia(url: string, options: Omit<FetchMediaOptions, 'kind'>, consume: MediaBodyConsumer): Promise<void> {
+  await follow(url, options, consume);
+}
+
+async function follow(url: string, options: FetchMediaOptions, consume?: MediaBodyConsumer) {
   const label = options.kind ?? 'media';
   const failure = (kind: 'rejected' | 'transient', reason: string, status?: number) =>
     new PlatformError(kind, `${label} ${shownUrl(url)} could not be downloaded: ${reason}`, status === undefined ? {} : { status });
@@ -127,8 +176,9 @@ export async function fetchMedia(url: string, options: FetchMediaOptions): Promi
 
     let answer: Answer;
     try {
-      answer = await downloadOnce(target, options, policy, Math.max(1, deadline - Date.now()), tooBig);
+      answer = await downloadOnce(target, options, policy, Math.max(1, deadline - Date.now()), tooBig, consume);
     } catch (err) {
+      if (err instanceof ConsumerFailed) throw err.original;
       if (err instanceof PlatformError) throw err;
       const refusedAtConnect = outboundRefusal(err);
       if (refusedAtConnect) throw failure('rejected', refusedAtConnect.message);
@@ -145,13 +195,7 @@ export async function fetchMedia(url: string, options: FetchMediaOptions): Promi
       continue;
     }
     if (status === 429 || status === 408 || status >= 500) throw failure('transient', `HTTP ${status}`, status);
-    if (!answer.bytes) throw failure('rejected', `HTTP ${status}`, status);
-    if (options.kind === 'page') return { bytes: answer.bytes, mime: 'text/html' };
-
-    const mime = sniffMime(answer.bytes);
-    if (!mime) throw failure('rejected', 'not an image or video of a known type (png, jpeg, gif, webp, mp4, mov, webm)');
-    if (options.kind === 'image' && !isImageType(mime)) throw failure('rejected', `it is ${mime}, not an image`);
-    if (options.kind === 'video' && !isVideoType(mime)) throw failure('rejected', `it is ${mime}, not a video`);
-    return { bytes: answer.bytes, mime };
+    if (!answer.bytes && !answer.consumed) throw failure('rejected', `HTTP ${status}`, status);
+    return { answer, failure };
   }
 }

@@ -4,6 +4,7 @@ import { checkPost } from '../../../domain';
 import { ACCOUNTS, CLOCK, type Clock } from '../../../wiring';
 import { metaOf } from '../caller-meta';
 import type { ConnectedAccounts } from '../connected-accounts';
+import { LibraryMedia } from '../library-media';
 import { PostCommands } from '../post-commands';
 import { newPostId } from '../post-ids';
 import { createInput } from '../post-input';
@@ -15,12 +16,14 @@ export class CreatePostHandler implements ICommandHandler<CreatePostCommand, Cre
   constructor(
     private readonly posts: PostCommands,
     private readonly views: ReadYourWrites,
+    private readonly libraryMedia: LibraryMedia,
     @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async execute({ caller, body }: CreatePostCommand): Promise<CreatedPost> {
     const { content, scheduled_for } = createInput(body);
+    await this.libraryMedia.resolve(caller.workspace_id, content);
     // Named accounts must be the workspace's and of the post's platforms (422 `accounts[i]` otherwise).
     if (content.accounts) await this.accounts.resolveTargets(caller.workspace_id, content.platforms, content.accounts);
     const postId = newPostId();

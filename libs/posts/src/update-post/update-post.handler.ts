@@ -4,6 +4,7 @@ import type { PostView } from '../../../domain';
 import { ACCOUNTS } from '../../../wiring';
 import { metaOf } from '../caller-meta';
 import type { ConnectedAccounts } from '../connected-accounts';
+import { LibraryMedia } from '../library-media';
 import { PostCommands } from '../post-commands';
 import { updateInput } from '../post-input';
 import { ReadYourWrites } from '../read-your-writes';
@@ -14,6 +15,7 @@ export class UpdatePostHandler implements ICommandHandler<UpdatePostCommand, Pos
   constructor(
     private readonly posts: PostCommands,
     private readonly views: ReadYourWrites,
+    private readonly libraryMedia: LibraryMedia,
     @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
   ) {}
 
@@ -22,6 +24,7 @@ export class UpdatePostHandler implements ICommandHandler<UpdatePostCommand, Pos
       postId,
       async (state, now) => {
         const { changes, scheduled_for } = updateInput(body, state, mode);
+        await this.libraryMedia.resolve(caller.workspace_id, changes);
         // Named accounts must still fit the platforms the post will have.
         const accounts = changes.accounts !== undefined ? changes.accounts : state.accounts;
         if (accounts && (changes.accounts !== undefined || changes.platforms !== undefined)) {

@@ -4,6 +4,7 @@ import { checkPost, decide, initialPostState, refusalsBeyond } from '../../../do
 import { ACCOUNTS, CLOCK, type Clock, PLATFORM_CHECKS } from '../../../wiring';
 import type { PlatformChecks } from '../platform-checks';
 import type { ConnectedAccounts } from '../connected-accounts';
+import { LibraryMedia } from '../library-media';
 import { newPostId } from '../post-ids';
 import { createInput } from '../post-input';
 import { ValidatePostQuery, type PostValidation, type ValidationProblem } from './validate-post.query';
@@ -14,10 +15,12 @@ export class ValidatePostHandler implements IQueryHandler<ValidatePostQuery, Pos
     @Inject(ACCOUNTS) private readonly accounts: ConnectedAccounts,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PLATFORM_CHECKS) private readonly platformChecks: PlatformChecks,
+    private readonly libraryMedia: LibraryMedia,
   ) {}
 
   async execute({ caller, body }: ValidatePostQuery): Promise<PostValidation> {
     const { content, scheduled_for } = createInput(body);
+    await this.libraryMedia.resolve(caller.workspace_id, content, false);
     // What a create would refuse, this refuses the same way (422): the pure decision, without the append.
     const postId = newPostId();
     const now = this.clock().toISOString();

@@ -1,4 +1,5 @@
 import type { ApiKeyRecord, IdempotencyRecord, RegistryStorage } from '../storage';
+import type { AccountTokenState } from '../token-storage';
 
 /**
  * The behaviour every RegistryStorage adapter must show; run by each adapter's spec.
@@ -218,6 +219,84 @@ export function registryStorageContract(open: () => Promise<RegistryStorage>): v
         Array.from({ length: 8 }, (_, i) => storage.claimIdempotencyKey(claim({ fingerprint: `fp-${i}` }), expiredBefore)),
       );
       expect(results.filter((r) => r === null)).toHaveLength(1);
+    });
+  });
+
+  describe('account tokens', () => {
+    const state = (overrides: Partial<AccountTokenState> = {}): AccountTokenState => ({
+      workspace_id: 'ws_1',
+      account_id: 'acc_1',
+      connected_via: 'oauth',
+      status: 'active',
+      status_reason: null,
+      expires_at: '2026-01-01T02:00:00.000Z',
+      grant_expires_at: null,
+      renew_at: null,
+      platform_user_id: '42',
+      platform_username: 'someone',
+      updated_at: '2026-01-01T00:00:00.000Z',
+      ...overrides,
+    });
+
+    it('keeps one token state per account, replaced on put, per workspace', async () => {
+      await storage.putAccountTokenState(state());
+      await storage.putAccountTokenState(state({ status: 'reconnect_required', status_reason: 'revoked' }));
+      expect(await storage.getAccountTokenState('ws_1', 'acc_1')).toEqual(state({ status: 'reconnect_required', status_reason: 'revoked' }));
+      expect(await storage.getAccountTokenState('ws_2', 'acc_1')).toBeNull();
+    });
+
+    it('lists renewals due, soonest first, leaving out accounts waiting for a reconnect', async () => {
+      await storage.putAccountTokenState(state({ account_id: 'acc_late', renew_at: '2026-03-02T00:00:00.000Z' }));
+      await storage.putAccountTokenState(state({ account_id: 'acc_b', renew_at: '2026-02-02T00:00:00.000Z' }));
+      await storage.putAccountTokenState(state({ account_id: 'acc_a', renew_at: '2026-02-01T00:00:00.000Z' }));
+      await storage.putAccountTokenState(state({ account_id: 'acc_dead', renew_at: '2026-01-01T00:00:00.000Z', status: 'reconnect_required' }));
+      await storage.putAccountTokenState(state({ account_id: 'acc_none' }));
+      const due = await storage.listAccountTokenStatesDue('2026-02-15T00:00:00.000Z', 10);
+      expect(due.map((s) => s.account_id)).toEqual(['acc_a', 'acc_b']);
+    });
+
+    it('replaces the sealed credentials of an existing account only', async () => {
+      await storage.insertAccount({ id: 'acc_1', workspace_id: 'ws_1', platform: 'twitter', name: 'x', base_url: null, sealed_credentials: 'old', created_at: '2026-01-01T00:00:00.000Z' });
+      expect(await storage.replaceAccountCredentials('ws_1', 'acc_1', 'new')).toBe(true);
+      expect(await storage.replaceAccountCredentials('ws_2', 'acc_1', 'other')).toBe(false);
+      expect((await storage.getAccount('ws_1', 'acc_1'))?.sealed_credentials).toBe('new');
+    });
+
+    it('appends history and lists it oldest first per account', async () => {
+      const entry = { workspace_id: 'ws_1', account_id: 'acc_1', status: 'active' as const, reason: null };
+      await storage.appendAccountHistory({ ...entry, id: 'h_1', type: 'connected', at: '2026-01-01T00:00:00.000Z' });
+      await storage.appendAccountHistory({ ...entry, id: 'h_2', type: 'refreshed', at: '2026-01-01T01:00:00.000Z' });
+      await storage.appendAccountHistory({ ...entry, id: 'h_3', account_id: 'acc_2', type: 'connected', at: '2026-01-01T00:30:00.000Z' });
+      expect((await storage.listAccountHistory('ws_1', 'acc_1', 10)).map((h) => h.id)).toEqual(['h_1', 'h_2']);
+      expect(await storage.listAccountHistory('ws_1', 'acc_1', 1)).toHaveLength(1);
+      expect(await storage.listAccountHistory('ws_2', 'acc_1', 10)).toEqual([]);
+    });
+
+    it('gives a lease to one holder until it expires or is released', async () => {
+      const t = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 0, minutes)).toISOString();
+      expect(await storage.acquireLease('refresh:acc_1', 'a', t(1), t(0))).toBe(true);
+      expect(await storage.acquireLease('refresh:acc_1', 'b', t(1), t(0))).toBe(false);
+      expect(await storage.acquireLease('refresh:acc_1', 'a', t(2), t(0))).toBe(true);
+      expect(await storage.acquireLease('refresh:acc_1', 'b', t(3), t(2))).toBe(true);
+      await storage.releaseLease('refresh:acc_1', 'a');
+      expect(await storage.acquireLease('refresh:acc_1', 'a', t(4), t(2))).toBe(false);
+      await storage.releaseLease('refresh:acc_1', 'b');
+      expect(await storage.acquireLease('refresh:acc_1', 'a', t(4), t(2))).toBe(true);
+    });
+
+    it('hands an OAuth state out once', async () => {
+      const record = { state_hash: 'h'.repeat(64), workspace_id: 'ws_1', platform: 'twitter', name: null, base_url: null, redirect_url: 'https://app.example/done', options: '{}', sealed_verifier: 'sealed', created_at: '2026-01-01T00:00:00.000Z', expires_at: '2026-01-01T00:10:00.000Z' };
+      await storage.insertOAuthState(record);
+      const taken = await Promise.all([storage.takeOAuthState(record.state_hash), storage.takeOAuthState(record.state_hash)]);
+      expect(taken.filter((t) => t !== null)).toEqual([record]);
+      expect(await storage.takeOAuthState('unknown')).toBeNull();
+    });
+
+    it('lets exactly one of many concurrent holders take a lease', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => storage.acquireLease('refresh:acc_9', `h${i}`, '2026-01-01T00:01:00.000Z', '2026-01-01T00:00:00.000Z')),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
     });
   });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { sniffMime } from '../../media/sniff';
 import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
@@ -77,6 +78,8 @@ export function graphNow(): string {
 export interface FetchedMedia {
   mime: string;
   size: number;
+  /** Of the bytes fetched, so tests can tell which file the platform got. */
+  sha256: string;
 }
 
 export abstract class FakeGraphServer extends LocalPlatformServer {
@@ -119,7 +122,7 @@ export abstract class FakeGraphServer extends LocalPlatformServer {
       if (!response.ok) return undefined;
       const bytes = Buffer.from(await response.arrayBuffer());
       const mime = sniffMime(bytes);
-      return mime ? { mime, size: bytes.length } : undefined;
+      return mime ? { mime, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') } : undefined;
     } catch {
       return undefined;
     }

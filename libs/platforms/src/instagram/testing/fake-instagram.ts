@@ -27,6 +27,8 @@ export interface FakeContainer {
   isCarouselItem: boolean;
   params: Record<string, string>;
   mime?: string;
+  /** Of the bytes the container fetched. */
+  sha256?: string;
   children: string[];
   pendingPolls: number;
   status: 'IN_PROGRESS' | 'FINISHED' | 'ERROR' | 'PUBLISHED';
@@ -126,6 +128,7 @@ export class FakeInstagram extends FakeGraphServer {
         throw new GraphRefusal(400, { message: 'Only photo or video can be accepted as media type.', type: 'OAuthException', code: 9004, error_subcode: 2207052, error_user_title: 'Media download has failed', error_user_msg: "The media could not be fetched from this URI or it is not a JPEG image or a supported video: it doesn't meet our requirements." });
       }
       container.mime = fetched.mime;
+      container.sha256 = fetched.sha256;
       if (this.failingMediaMarker && url.includes(this.failingMediaMarker)) container.status = 'ERROR';
     }
     this.containers.set(container.id, container);

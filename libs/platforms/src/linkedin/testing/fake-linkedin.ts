@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import { sniffMime } from '../../media/sniff';
+import { FakeOAuth } from '../../testing/fake-oauth';
 import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 import { LITTLE_TEXT_RESERVED } from '../rules';
 
@@ -112,10 +113,30 @@ export class FakeLinkedIn extends LocalPlatformServer {
   private readonly failures = new ScriptedFailures<FakeFailure>();
   private readonly options: Required<FakeLinkedInOptions>;
   private nextId = 7_300_000_000_000_000_000n;
+  /**
+   * LinkedIn's 3-legged OAuth (learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow):
+   * `GET /oauth/v2/authorization`, `POST /oauth/v2/accessToken` (id and secret in the form,
+   * 60-day tokens; refresh tokens, 365 days, as for partner apps: programmatic-refresh-tokens),
+   * and who the member is at `GET /v2/userinfo` (Sign In with LinkedIn using OpenID Connect).
+   */
+  readonly oauth: FakeOAuth;
 
   private constructor(options: FakeLinkedInOptions) {
     super('application/json');
     this.options = { accessToken: 'fake-linkedin-token', author: 'urn:li:person:8675309', now: () => new Date(), processingPolls: 1, videoPartBytes: 4 * 1024 * 1024, ...options };
+    this.oauth = new FakeOAuth({
+      clientAuth: 'body',
+      accessTokenTtlS: 60 * 24 * 3600,
+      refreshTokenTtlS: 365 * 24 * 3600,
+      refreshTtlField: 'refresh_token_expires_in',
+      issuesRefreshTokens: true,
+      rotates: false,
+      pkce: 'none',
+      deadGrant: { status: 400, body: { error: 'invalid_grant', error_description: 'The provided authorization grant or refresh token is invalid, expired or revoked.' } },
+      onAccessToken: (token) => {
+        this.options.accessToken = token;
+      },
+    });
   }
 
   static async start(options: FakeLinkedInOptions = {}): Promise<FakeLinkedIn> {
@@ -157,6 +178,18 @@ export class FakeLinkedIn extends LocalPlatformServer {
     this.requests.push({ route, headers: req.headers, ...(json !== undefined ? { body: json } : {}) });
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => this.writeJson(res, status, payload, headers);
 
+    if (route === 'GET /oauth/v2/authorization') {
+      res.writeHead(302, { location: this.oauth.authorize(url) }).end();
+      return;
+    }
+    if (route === 'POST /oauth/v2/accessToken') {
+      const [status, payload] = this.oauth.token(new URLSearchParams(raw.toString('utf8')), req.headers.authorization);
+      return send(status, payload);
+    }
+    if (route === 'GET /v2/userinfo') {
+      if (!this.accepts(req.headers.authorization)) return send(401, { serviceErrorCode: 65600, message: 'Invalid access token', status: 401 });
+      return send(200, { sub: this.options.author.replace('urn:li:person:', ''), name: 'Fake Poster', given_name: 'Fake', family_name: 'Poster', email_verified: true });
+    }
     const failure = this.failures.take(route);
     if (failure) {
       if ('drop' in failure) {
@@ -174,8 +207,12 @@ export class FakeLinkedIn extends LocalPlatformServer {
     }
   }
 
+  private accepts(authorization: string | undefined): boolean {
+    return authorization === `Bearer ${this.options.accessToken}` || this.oauth.accepts(authorization);
+  }
+
   private checkHeaders(req: http.IncomingMessage): void {
-    if (req.headers.authorization !== `Bearer ${this.options.accessToken}`) throw refuse(401, 'Invalid access token', { serviceErrorCode: 65600, code: 'INVALID_ACCESS_TOKEN' });
+    if (!this.accepts(req.headers.authorization)) throw refuse(401, 'Invalid access token', { serviceErrorCode: 65600, code: 'INVALID_ACCESS_TOKEN' });
     const version = req.headers['linkedin-version'];
     if (typeof version !== 'string' || version === '') throw refuse(400, 'A version must be present. Please specify a version by adding the LinkedIn-Version header.', { code: 'VERSION_MISSING' });
     const match = /^(\d{4})(\d{2})(\.\d{2})?$/.exec(version);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
@@ -26,6 +27,8 @@ export interface FakeMedia {
   type: 'image' | 'video';
   mime: string;
   size: number;
+  /** Of the bytes received, so tests can tell they arrived intact. */
+  sha256: string;
   description: string | null;
   /** Polls still to answer 206. */
   pendingPolls: number;
@@ -201,6 +204,7 @@ export class FakeMastodon extends LocalPlatformServer {
       type: file.type.startsWith('video/') ? 'video' : 'image',
       mime: file.type,
       size: file.size,
+      sha256: createHash('sha256').update(Buffer.from(await file.arrayBuffer())).digest('hex'),
       description: text,
       pendingPolls: this.options.processingPolls,
       ready: false,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { isVideoType, sniffMime } from '../../media/sniff';
+import { FakeOAuth } from '../../testing/fake-oauth';
 import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
@@ -85,6 +86,14 @@ export class FakeTiktok extends LocalPlatformServer {
   private readonly inits: number[] = [];
   private readonly pulls: Array<Promise<void>> = [];
   private nextPostId = FIRST_POST_ID;
+  /**
+   * TikTok Login Kit for web (developers.tiktok.com/doc/oauth-user-access-token-management):
+   * `GET /v2/auth/authorize/`, `POST /v2/oauth/token/` (client_key and client_secret in the
+   * form; 24-hour tokens, refresh tokens rotated as the newer revision says), and the user at
+   * `GET /v2/user/info/`. A dead refresh token: invalid_grant (OAUTH.md S29-S31).
+   */
+  readonly oauth: FakeOAuth;
+  readonly openId = '-000fakeOpenId0000';
   private options: Required<Omit<FakeTiktokOptions, 'verifiedUrlPrefixes'>> & Pick<FakeTiktokOptions, 'verifiedUrlPrefixes'>;
 
   private constructor(options: FakeTiktokOptions) {
@@ -101,6 +110,20 @@ export class FakeTiktok extends LocalPlatformServer {
       dailyCapReached: false,
       ...options,
     };
+    this.oauth = new FakeOAuth({
+      clientAuth: 'body',
+      clientIdParam: 'client_key',
+      accessTokenTtlS: 86_400,
+      refreshTokenTtlS: 365 * 86_400,
+      issuesRefreshTokens: true,
+      rotates: true,
+      pkce: 'none',
+      deadGrant: { status: 400, body: { error: 'invalid_grant', error_description: 'Refresh token is invalid or expired.', log_id: 'fake-log' } },
+      onAccessToken: (token) => {
+        this.options = { ...this.options, token };
+      },
+      tokenExtras: () => ({ open_id: this.openId, scope: this.options.scopes.join(',') }),
+    });
   }
 
   static async start(options: FakeTiktokOptions = {}): Promise<FakeTiktok> {
@@ -123,6 +146,10 @@ export class FakeTiktok extends LocalPlatformServer {
     this.failures.add(path, failure);
   }
 
+  private accepts(authorization: string | undefined): boolean {
+    return authorization === `Bearer ${this.options.token}` || this.oauth.accepts(authorization);
+  }
+
   callsOf(path: string): number {
     return this.requests.filter((r) => r === `POST ${path}`).length;
   }
@@ -141,6 +168,18 @@ export class FakeTiktok extends LocalPlatformServer {
     const body = await this.readBody(req);
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push(`${req.method} ${url.pathname}`);
+    if (req.method === 'GET' && url.pathname === '/v2/auth/authorize/') {
+      res.writeHead(302, { location: this.oauth.authorize(url) }).end();
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/v2/oauth/token/') {
+      const [status, payload] = this.oauth.token(new URLSearchParams(body.toString('utf8')), req.headers.authorization);
+      return this.writeJson(res, status, payload);
+    }
+    if (req.method === 'GET' && url.pathname === '/v2/user/info/') {
+      if (!this.accepts(req.headers.authorization)) return this.writeJson(res, 401, { data: {}, error: { code: 'access_token_invalid', message: 'The access token is invalid or not found in the request.', log_id: this.logId() } });
+      return this.writeJson(res, 200, { data: { user: { open_id: this.openId, display_name: 'Postloom', username: this.options.username } }, error: { code: 'ok', message: '', log_id: this.logId() } });
+    }
     const failure = this.failures.take(url.pathname);
     const send = (status: number, json: string, headers: Record<string, string> = {}): void => {
       if (failure?.dropAnswer) this.hangUp(req);
@@ -153,7 +192,7 @@ export class FakeTiktok extends LocalPlatformServer {
     }
     try {
       if (req.method !== 'POST') throw new Refusal(405, 'invalid_params', 'Method not allowed');
-      if (req.headers.authorization !== `Bearer ${this.options.token}`) throw new Refusal(401, 'access_token_invalid', 'The access token is invalid or not found in the request.');
+      if (!this.accepts(req.headers.authorization)) throw new Refusal(401, 'access_token_invalid', 'The access token is invalid or not found in the request.');
       if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) throw new Refusal(400, 'invalid_params', 'Content-Type must be application/json; charset=UTF-8');
       const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, any>) : {};
       switch (url.pathname) {

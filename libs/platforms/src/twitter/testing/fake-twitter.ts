@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { parseTweet } from 'twitter-text';
 import { sniffMime } from '../../media/sniff';
+import { FakeOAuth } from '../../testing/fake-oauth';
 import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
@@ -67,10 +68,28 @@ export class FakeTwitter extends LocalPlatformServer {
   private readonly failures = new ScriptedFailures<FakeFailure>();
   private readonly options: Required<FakeTwitterOptions>;
   private nextId = 1_860_000_000_000_000_000n;
+  /**
+   * OAuth 2.0 with PKCE as X runs it (docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code):
+   * `GET /i/oauth2/authorize`, `POST /2/oauth2/token` (Basic client auth, 2-hour tokens,
+   * rotating refresh tokens), `POST /2/oauth2/revoke`. A dead refresh token is answered
+   * 400 invalid_request "Value passed for the token was invalid." (OAUTH.md).
+   */
+  readonly oauth: FakeOAuth;
 
   private constructor(options: FakeTwitterOptions) {
     super('application/json; charset=utf-8');
     this.options = { accessToken: 'fake-x-token', userId: '2244994945', username: 'fakeposter', processingPolls: 1, ...options };
+    this.oauth = new FakeOAuth({
+      clientAuth: 'basic',
+      accessTokenTtlS: 7200,
+      issuesRefreshTokens: true,
+      rotates: true,
+      pkce: 'required',
+      deadGrant: { status: 400, body: { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' } },
+      onAccessToken: (token) => {
+        this.options.accessToken = token;
+      },
+    });
   }
 
   static async start(options: FakeTwitterOptions = {}): Promise<FakeTwitter> {
@@ -107,6 +126,10 @@ export class FakeTwitter extends LocalPlatformServer {
     const route = `${req.method} ${url.pathname}`;
     this.requests.push(route);
 
+    if (req.method === 'GET' && url.pathname === '/i/oauth2/authorize') {
+      res.writeHead(302, { location: this.oauth.authorize(url) }).end();
+      return;
+    }
     const failure = this.failures.take(route);
     if (failure) {
       if ('drop' in failure) {
@@ -126,7 +149,12 @@ export class FakeTwitter extends LocalPlatformServer {
   }
 
   private async answer(req: http.IncomingMessage, url: URL, body: Buffer): Promise<[number, unknown]> {
-    if (req.headers.authorization !== `Bearer ${this.options.accessToken}`) throw new Problem(401, 'Unauthorized', 'Unauthorized');
+    if (req.method === 'POST' && url.pathname === '/2/oauth2/token') return this.oauth.token(new URLSearchParams(body.toString('utf8')), req.headers.authorization);
+    if (req.method === 'POST' && url.pathname === '/2/oauth2/revoke') {
+      this.oauth.revoke();
+      return [200, { revoked: true }];
+    }
+    if (req.headers.authorization !== `Bearer ${this.options.accessToken}` && !this.oauth.accepts(req.headers.authorization)) throw new Problem(401, 'Unauthorized', 'Unauthorized');
     const route = `${req.method} ${url.pathname}`;
     const json = () => {
       if (!(req.headers['content-type'] ?? '').includes('application/json')) throw invalidRequest('Content-Type must be application/json');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import { isVideoType, sniffMime } from '../../media/sniff';
+import { FakeOAuth } from '../../testing/fake-oauth';
 import { LocalPlatformServer, ScriptedFailures } from '../../testing/fake-server';
 
 /**
@@ -92,12 +93,30 @@ export class FakeYoutube extends LocalPlatformServer {
   private readonly sessions = new Map<string, UploadSession>();
   private readonly failures = new ScriptedFailures<FakeYoutubeFailure>();
   private dropArmed: boolean;
+  /**
+   * Google's OAuth 2.0 for web server apps (developers.google.com/identity/protocols/oauth2/web-server):
+   * `GET /o/oauth2/v2/auth`, `POST /token` (client id and secret in the body, 1-hour tokens,
+   * refresh tokens not rotated), `POST /revoke`. A dead refresh token: 400 invalid_grant
+   * "Token has been expired or revoked." (OAUTH.md S36).
+   */
+  readonly oauth: FakeOAuth;
   private options: Required<Omit<FakeYoutubeOptions, 'maxBytesPerPut' | 'dropUploadAfterBytes'>> & Pick<FakeYoutubeOptions, 'maxBytesPerPut' | 'dropUploadAfterBytes'>;
 
   private constructor(options: FakeYoutubeOptions) {
     super('application/json; charset=UTF-8');
     this.options = { token: 'ya29.fake-youtube-token', scopes: ['youtube.upload', 'youtube.force-ssl'], quotaExhausted: false, uploadLimitReached: false, ...options };
     this.dropArmed = options.dropUploadAfterBytes !== undefined;
+    this.oauth = new FakeOAuth({
+      clientAuth: 'body',
+      accessTokenTtlS: 3599,
+      issuesRefreshTokens: true,
+      rotates: false,
+      pkce: 'optional',
+      deadGrant: { status: 400, body: { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' } },
+      onAccessToken: (token) => {
+        this.options = { ...this.options, token };
+      },
+    });
   }
 
   static async start(options: FakeYoutubeOptions = {}): Promise<FakeYoutube> {
@@ -144,6 +163,19 @@ export class FakeYoutube extends LocalPlatformServer {
     }
     const body = Buffer.concat(chunks);
 
+    if (route === 'GET /o/oauth2/v2/auth') {
+      res.writeHead(302, { location: this.oauth.authorize(url) }).end();
+      return;
+    }
+    if (route === 'POST /token' || route === 'POST /revoke') {
+      const form = new URLSearchParams(body.toString('utf8'));
+      if (route === 'POST /revoke') {
+        this.oauth.revoke();
+        return this.writeJson(res, 200, {});
+      }
+      const [status, payload] = this.oauth.token(form, req.headers.authorization);
+      return this.writeJson(res, status, payload);
+    }
     const failure = this.failures.take(route);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
       if (failure?.dropAnswer) this.hangUp(req);
@@ -173,7 +205,7 @@ export class FakeYoutube extends LocalPlatformServer {
   }
 
   private authorize(req: http.IncomingMessage, path: string): void {
-    if (req.headers.authorization !== `Bearer ${this.options.token}`) {
+    if (req.headers.authorization !== `Bearer ${this.options.token}` && !this.oauth.accepts(req.headers.authorization)) {
       throw new Refusal(401, 'authError', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.', 'global');
     }
     if (this.options.quotaExhausted) {
@@ -268,7 +300,7 @@ export class FakeYoutube extends LocalPlatformServer {
 
   private channels(url: URL) {
     if (url.searchParams.get('mine') !== 'true') throw new Refusal(400, 'missingRequiredParameter', 'No filter selected. Expected one of: mine, id, forHandle.', 'youtube.parameter');
-    return { kind: 'youtube#channelListResponse', items: [{ kind: 'youtube#channel', id: CHANNEL_ID, contentDetails: { relatedPlaylists: { uploads: UPLOADS_PLAYLIST } } }] };
+    return { kind: 'youtube#channelListResponse', items: [{ kind: 'youtube#channel', id: CHANNEL_ID, snippet: { title: 'Fake Postloom Channel', customUrl: '@fakepostloom' }, contentDetails: { relatedPlaylists: { uploads: UPLOADS_PLAYLIST } } }] };
   }
 
   private playlistItems(url: URL) {
